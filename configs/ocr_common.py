@@ -1,0 +1,79 @@
+"""Fields shared by the OCR judge configs (configs/ocr_*.py); not a training config itself.
+
+Each OCR config calls `base_config()` and overrides the architecture (`config.model`, fields of
+`tfic_jax.ocr.api.MODEL_DEFAULTS`), the data size and the schedule. See docs/ocr.md.
+"""
+
+import ml_collections
+
+
+def base_config() -> ml_collections.ConfigDict:
+  config = ml_collections.ConfigDict()
+  config.stage = "ocr"
+  config.seed = 0
+  config.global_batch_size = 128
+  config.num_train_steps = 30_000
+  config.compute_dtype = "float32"
+  config.log_every_steps = 100
+  config.eval_every_steps = 2_000
+  config.checkpoint_every_steps = 2_000
+  config.keep_checkpoints = 3
+
+  config.optimizer = ml_collections.ConfigDict()
+  config.optimizer.name = "adam"
+  config.optimizer.learning_rate = 1e-3
+  config.optimizer.warmup_steps = 1_000
+  config.optimizer.schedule = "cosine"
+  config.optimizer.weight_decay = 0.0
+  config.optimizer.grad_clip_norm = 5.0  # As the reference (clip 5).
+
+  config.data = ml_collections.ConfigDict()
+  config.data.name = "synth_text"
+  config.data.builder_config = "default"
+  config.data.data_dir = ""
+  config.data.train_split = "train"
+  config.data.eval_split = "test"
+
+  # Architecture (tfic_jax.ocr.api.MODEL_DEFAULTS); the per-model configs fill it in.
+  config.model = ml_collections.ConfigDict()
+  config.model.prediction = "attn"
+  config.model.transformation = "tps"
+  config.model.feature_extractor = "resnet"
+  config.model.sequence_model = "bilstm"
+  # Our canvases are 256×512 with a line spanning 60–95 % of the width: 32×128 keeps more
+  # horizontal resolution per character than the reference's 32×100.
+  config.model.input_size = (32, 128)
+  config.model.resize_mode = "stretch"
+  config.model.output_channel = 512
+  config.model.hidden_size = 256
+  config.model.resnet_layers = (1, 2, 5, 3)
+  config.model.num_fiducial = 20
+  config.model.tps_channels = (64, 128, 256, 512)
+  config.model.tps_fc_features = 256
+  config.model.max_length = 25
+  config.model.charset = "alnum36"
+  config.model.include_space = False
+
+  # Host augmentation (tfic_jax.ocr.augment.DEFAULTS); set a probability to 0 to disable.
+  config.augment = ml_collections.ConfigDict()
+  config.augment.p_geometry = 0.5
+  config.augment.p_contrast = 0.5
+  config.augment.p_blur = 0.3
+  config.augment.p_noise = 0.3
+  config.augment.p_jpeg = 0.4
+  config.augment.jpeg_quality_range = (5, 60)
+
+  config.frozen = ml_collections.ConfigDict()  # The OCR stage trains from scratch.
+
+  config.eval = ml_collections.ConfigDict()
+  config.eval.num_examples = 600
+  config.eval.batch_size = 100
+  return config
+
+
+def crnn(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """None-VGG-BiLSTM-CTC (CRNN) architecture fields."""
+  config.model.prediction = "ctc"
+  config.model.transformation = "none"
+  config.model.feature_extractor = "vgg"
+  return config

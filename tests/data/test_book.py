@@ -1,0 +1,100 @@
+"""Part B: page rendering, degradation and patch ground truth."""
+
+import numpy as np
+import pytest
+
+from tfic_jax.data import book
+
+KNOWN_TEXT = [
+    'The quick brown fox jumps over the lazy dog while five boxing wizards jump quickly. '
+    'Pack my box with five dozen liquor jugs and then sphinx of black quartz judge my vow. '
+    'How vexingly quick daft zebras jump when the wizard quickly jinxed the gnomes.'
+] * 6
+SMALL_PAGE = book.PageSpec(height=256, width=512, margin=16)
+
+
+@pytest.fixture(scope='module')
+def known_page():
+  rng = np.random.default_rng(0)
+  return book.render_page(KNOWN_TEXT, SMALL_PAGE, book.page_fonts()[0], rng)
+
+
+def test_page_characters_are_exactly_the_known_text(known_page):
+  expected = ''.join(' '.join(KNOWN_TEXT).split())
+  assert expected.startswith(known_page.chars) and len(known_page.chars) > 300
+
+
+def test_patch_ground_truth_is_the_characters_fully_inside(known_page):
+  left, top = 40, 30
+  truth = book.patch_ground_truth(known_page, left, top)
+  boxes = known_page.char_boxes
+  inside = ((boxes[:, 0] >= left) & (boxes[:, 1] >= top)
+            & (boxes[:, 2] <= left + 256) & (boxes[:, 3] <= top + 64))
+  visible = ''.join(c for c, keep in zip(known_page.chars, inside) if keep)
+  assert ''.join(''.join(truth['lines']).split()) == visible
+  assert truth['text'] == '\n'.join(truth['lines']) and 3 <= len(truth['lines']) <= 5
+  assert truth['char_boxes'].shape == (len(visible), 4)
+  assert (truth['char_boxes'][:, :2] >= 0).all()
+  assert (truth['char_boxes'][:, 2] <= 256).all() and (truth['char_boxes'][:, 3] <= 64).all()
+  assert len(truth['word_boxes']) == len(truth['word_texts']) > 0
+  assert len(truth['line_boxes']) == len(truth['lines'])
+  for word in truth['word_texts']:
+    assert word in ' '.join(KNOWN_TEXT).split()  # only whole words get a word box
+
+
+def test_char_boxes_cover_all_ink_of_a_patch(known_page):
+  left, top = 40, 30
+  patch = known_page.image[top:top + 64, left:left + 256, 0]
+  covered = np.zeros_like(patch, dtype=bool)
+  for l, t, r, b in known_page.char_boxes - np.array([left, top, left, top]):
+    covered[max(t, 0):max(b, 0), max(l, 0):max(r, 0)] = True
+  assert (patch[~covered] == 255).all()
+  assert (patch[covered] < 128).any()
+
+
+def test_degrade_keeps_shape_and_alignment(known_page):
+  degraded = book.degrade(known_page.image, factor=3, quality=1)
+  assert degraded.shape == known_page.image.shape and degraded.dtype == np.uint8
+  assert not np.array_equal(degraded, known_page.image)
+  # Aligned: the degraded page is dark where the clean text is (blurred, not shifted).
+  clean = known_page.image[:, :, 0].astype(np.float32)
+  blurred = degraded[:, :, 0].astype(np.float32)
+  correlation = np.corrcoef(clean.ravel(), blurred.ravel())[0, 1]
+  shifted = np.corrcoef(clean[:, 8:].ravel(), blurred[:, :-8].ravel())[0, 1]
+  assert correlation > shifted and correlation > 0.3
+
+
+def test_extract_patches_gives_ten_aligned_non_overlapping_text_patches():
+  page = book.render_page(KNOWN_TEXT * 3, book.PageSpec(), book.page_fonts()[1],
+                          np.random.default_rng(1))
+  degraded = book.degrade(page.image)
+  patches = book.extract_patches(page, degraded, np.random.default_rng(2))
+  assert len(patches) == book.PATCHES_PER_PAGE
+  corners = [p['corner'] for p in patches]
+  for i, (l1, t1) in enumerate(corners):
+    for l2, t2 in corners[i + 1:]:
+      assert abs(l1 - l2) >= 256 or abs(t1 - t2) >= 64
+  for patch in patches:
+    left, top = patch['corner']
+    np.testing.assert_array_equal(patch['clean'], page.image[top:top + 64, left:left + 256])
+    np.testing.assert_array_equal(patch['degraded'], degraded[top:top + 64, left:left + 256])
+    assert patch['clean'].shape == patch['degraded'].shape == (64, 256, 1)
+    assert patch['text']
+
+
+def test_prose_filter_drops_code_and_keeps_sentences():
+  text = ('Return the number of items in the container.\n\n'
+          '>>> x = foo(1)\n\nSee the documentation for details on this method.\n\n'
+          'def f(x): return {x: 1}')
+  assert book.sentences_from_text(text) == [
+      'Return the number of items in the container.',
+      'See the documentation for details on this method.']
+
+
+def test_page_and_sentence_splits_are_disjoint():
+  splits = book.split_pages(100, seed=0)
+  assert len(splits['test']) == 20 and not set(splits['train']) & set(splits['test'])
+  sentences = [f'Sentence number {i} is here.' for i in range(500)]
+  train, test = book.sentence_pool(sentences, 'train'), book.sentence_pool(sentences, 'test')
+  assert not set(train) & set(test) and len(train) + len(test) == 500
+  assert 50 < len(test) < 150

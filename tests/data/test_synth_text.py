@@ -1,0 +1,54 @@
+"""Part A generator: labels match the pixels structurally, and it is deterministic."""
+
+import string
+
+import numpy as np
+import pytest
+
+from tfic_jax.data import synth_text
+from tfic_jax.data import trdg_compat
+
+TINY = synth_text.SynthTextSpec(height=64, width=128)
+
+
+@pytest.mark.parametrize('text_source', ['dict', 'random'])
+def test_label_is_short_alphanumeric_text_drawn_inside_the_canvas(text_source):
+  spec = synth_text.SynthTextSpec(height=64, width=128, text_source=text_source)
+  allowed = set(string.ascii_letters + string.digits + ' ')
+  for index in range(6):
+    example = synth_text.render_example(spec, seed=3, index=index)
+    text, image = example['text'], example['image']
+    assert image.shape == (64, 128, 3) and image.dtype == np.uint8
+    assert text and text == text.strip() and set(text) <= allowed
+    assert len(text) <= spec.max_chars
+    left, top, right, bottom = example['text_box']
+    assert 0 <= left < right <= 128 and 0 <= top < bottom <= 64
+    # The text dominates: at least 60 % of the width or 80 % of the height (capped).
+    assert (right - left) >= 0.59 * 128 or (bottom - top) >= 0.79 * 64 - 1
+    # Dark ink inside the text box, and none of it outside (backgrounds are light).
+    gray = image.mean(axis=-1)
+    assert gray[top:bottom, left:right].min() < 110
+    outside = np.ones_like(gray, dtype=bool)
+    outside[top:bottom, left:right] = False
+    assert gray[outside].min() > 110
+
+
+def test_same_seed_and_index_give_identical_examples():
+  first = synth_text.render_example(TINY, seed=7, index=11)
+  again = synth_text.render_example(TINY, seed=7, index=11)
+  other = synth_text.render_example(TINY, seed=7, index=12)
+  assert first['text'] == again['text'] and first['font'] == again['font']
+  np.testing.assert_array_equal(first['image'], again['image'])
+  assert not np.array_equal(first['image'], other['image'])
+
+
+def test_heldout_spec_uses_only_heldout_fonts():
+  spec = synth_text.SynthTextSpec(height=64, width=128, font_split='heldout')
+  heldout = {p.rsplit('/', 1)[-1] for p in trdg_compat.font_split('heldout')}
+  fonts = {synth_text.render_example(spec, 0, i)['font'] for i in range(8)}
+  assert fonts <= heldout
+
+
+def test_full_size_canvas_renders():
+  example = synth_text.render_example(synth_text.SynthTextSpec(), seed=0, index=0)
+  assert example['image'].shape == (256, 512, 3)

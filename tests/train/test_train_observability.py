@@ -1,0 +1,79 @@
+"""metrics.jsonl, determinism, NaN stop, bfloat16 compute, benchmark."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from train_testlib import toy_config
+from tfic_jax.train import benchmark, checkpoint, train, writer
+
+TIMING_KEYS = ("time", "images_per_sec", "steps_per_sec")
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+  workdirs = [tmp_path_factory.mktemp(f"run{i}") for i in range(2)]
+  states = [jax.device_get(train.train_and_evaluate(toy_config(), w).params) for w in workdirs]
+  return workdirs, states
+
+
+def test_metrics_jsonl_has_train_and_eval_records(two_runs):
+  records = writer.read_metrics(two_runs[0][0])
+  train_records = [r for r in records if r["split"] == "train"]
+  assert [r["step"] for r in train_records] == [1, 2, 3, 4, 5, 6]  # log_every_steps=1
+  for record in train_records:
+    for key in ("loss", "lr", "grad_norm", "images_per_sec", "steps_per_sec", "pixel_mse"):
+      assert np.isfinite(record[key]), (key, record)
+  assert train_records[0]["lr"] == 0.0 and train_records[1]["lr"] > 0  # warmup from 0
+  eval_records = [r for r in records if r["split"] == "test"]  # the toy stage's split name
+  assert [r["step"] for r in eval_records] == [3, 6]
+  assert all(r["num_examples"] == 6 for r in eval_records)  # padding masked out
+
+
+def test_same_seed_same_devices_gives_identical_metrics_and_params(two_runs):
+  (first, second), (params_a, params_b) = two_runs
+  strip = lambda rs: [{k: v for k, v in r.items() if k not in TIMING_KEYS} for r in rs]
+  assert strip(writer.read_metrics(first)) == strip(writer.read_metrics(second))
+  jax.tree.map(np.testing.assert_array_equal, params_a, params_b)
+
+
+def test_nonfinite_loss_stops_with_step_and_keeps_last_good_checkpoint(tmp_path):
+  # An absurd learning rate: step 1 is fine, its update blows the params up, step 2 is inf.
+  config = toy_config(checkpoint_every_steps=1, log_every_steps=5, optimizer__warmup_steps=0,
+                      optimizer__learning_rate=1e30, optimizer__grad_clip_norm=0.0,
+                      optimizer__schedule="constant")
+  with pytest.raises(train.NonFiniteError, match=r"Non-finite values at step 2: loss=nan, grad_norm=nan") as e:
+    train.train_and_evaluate(config, tmp_path)
+  assert "last good checkpoint is step 1" in str(e.value)
+  steps = sorted(int(p.name) for p in (tmp_path / "checkpoints").iterdir())
+  assert steps == [1]
+  variables = checkpoint.load_variables(tmp_path)
+  assert all(np.isfinite(x).all() for x in jax.tree.leaves(variables))
+  assert writer.read_metrics(tmp_path)[-1]["step"] == 2
+
+
+def test_bfloat16_compute_keeps_float32_params(tmp_path):
+  config = toy_config(compute_dtype="bfloat16", num_train_steps=2)
+  state = train.train_and_evaluate(config, tmp_path)
+  assert all(x.dtype == jnp.float32 for x in jax.tree.leaves(state.params))
+  assert all(x.dtype == jnp.float32 for x in jax.tree.leaves(state.model_state))
+  record = [r for r in writer.read_metrics(tmp_path) if r["split"] == "train"][-1]
+  assert np.isfinite(record["loss"])
+  # The toy model really computes in bfloat16.
+  from tfic_jax.train import stages  # pylint: disable=g-import-not-at-top
+  stage = stages.get_stage(config)
+  variables = {"params": state.params, **state.model_state}
+  y = stage.model.apply(variables, jnp.zeros((1, 8, 8, 1)), train=False)
+  assert y.dtype == jnp.bfloat16
+
+
+def test_benchmark_reports_train_and_forward_timings():
+  config = toy_config()
+  rows = benchmark.benchmark(config, num_steps=3, num_warmup=1)
+  assert [r["what"] for r in rows] == ["train step", "host data (per process)",
+                                       "forward (eval_step)"]
+  for row in rows:
+    assert row["step_ms"] > 0 and row["images_per_sec"] > 0
+  table = benchmark.format_table(rows, config)
+  assert "median ms" in table and "train step" in table

@@ -1,0 +1,243 @@
+"""The only place that knows where data lives: sources, training batches, evaluation batches.
+
+Training order is a pure function of (seed, step): the stream of examples is the concatenation
+of per-epoch permutations drawn from (seed, epoch), and the global batch of step s holds stream
+positions [s·B, (s+1)·B). Each process takes its contiguous share of those positions, and each
+example's augmentation rng is seeded from (seed, stream position). A run resumed at
+`start_step` therefore sees exactly the batches an uninterrupted run would, on any number of
+processes. Batches are assembled by a small thread pool a few steps ahead (PNG decoding and
+Pillow/numpy augmentation release the GIL for most of their time); grain's MapDataset offers
+the same index-based design, but this keeps resumption and sharding explicit and testable.
+"""
+
+import collections
+import concurrent.futures
+import os
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from tfic_jax import errors
+
+Example = dict[str, Any]
+Batch = dict[str, np.ndarray]
+
+SPLITS = {
+    'synth_text': ('train', 'test', 'test_heldout_fonts'),
+    'book_patches': ('train', 'test'),
+}
+_IMAGE_FIELDS = ('image', 'clean', 'degraded')
+_TEXT_FIELDS = ('text', 'font', 'word_texts')
+_BOX_FIELDS = ('char_boxes', 'word_boxes', 'line_boxes')
+
+
+def make_data_command(name: str, data_dir: str, builder_config: str) -> str:
+  return (f'python -m launch.make_data --dataset={name} --config={builder_config} '
+          f'--data_dir={data_dir}')
+
+
+def _check_names(name: str, split: str, builder_config: str):
+  from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top  (tfds is heavy)
+  if name not in builders.BUILDERS:
+    raise errors.DatasetError(
+        f'unknown dataset {name!r}; valid datasets: {", ".join(sorted(builders.BUILDERS))}')
+  builder_class = builders.BUILDERS[name]
+  configs = [c.name for c in builder_class.BUILDER_CONFIGS]
+  if builder_config not in configs:
+    raise errors.DatasetError(
+        f'unknown config {builder_config!r} of {name}; valid configs: {", ".join(configs)}')
+  if split not in SPLITS[name]:
+    raise errors.DatasetError(
+        f'unknown split {split!r} of {name}; valid splits: {", ".join(SPLITS[name])}')
+  return builder_class
+
+
+def make_builder(name: str, data_dir: str, builder_config: str = 'default',
+                 num_workers: int = 1):
+  """The tfds builder of `name`/`builder_config` under `data_dir` (raises DatasetError)."""
+  builder_class = _check_names(name, SPLITS.get(name, ('',))[0], builder_config)
+  return builder_class(config=builder_config, data_dir=data_dir, num_workers=num_workers,
+                       file_format='array_record')
+
+
+def build(name: str, data_dir: str, builder_config: str = 'default',
+          num_workers: int | None = None):
+  """Generates and writes the dataset (a no-op if it is already there); returns the builder."""
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  builder = make_builder(name, data_dir, builder_config, num_workers or os.cpu_count() or 1)
+  builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
+      download_mode=tfds.download.GenerateMode.REUSE_DATASET_IF_EXISTS))
+  return builder
+
+
+def _is_prepared(builder) -> bool:
+  return os.path.exists(os.path.join(os.fspath(builder.data_path), 'dataset_info.json'))
+
+
+class Source:
+  """Random access to one split: `len`, and `source[i]` → dict of numpy arrays and str.
+
+  Images come back as uint8 [H, W, C]; text fields as str; box fields as float32 [N, 4].
+  """
+
+  def __init__(self, data_source, name: str, split: str, builder_config: str):
+    self._data_source = data_source
+    self.name, self.split, self.builder_config = name, split, builder_config
+
+  def __len__(self) -> int:
+    return len(self._data_source)
+
+  def __getitem__(self, index: int) -> Example:
+    if not -len(self) <= index < len(self):
+      raise IndexError(f'index {index} out of range for {self.name}/{self.split} '
+                       f'({len(self)} examples)')
+    raw = self._data_source[int(index) % len(self)]
+    example = {}
+    for key, value in raw.items():
+      if key in _TEXT_FIELDS:
+        example[key] = value.decode('utf-8') if isinstance(value, bytes) else str(value)
+      elif key in _BOX_FIELDS:
+        example[key] = np.asarray(value, dtype=np.float32).reshape(-1, 4)
+      elif key in _IMAGE_FIELDS:
+        example[key] = np.asarray(value, dtype=np.uint8)
+      else:
+        example[key] = np.asarray(value)
+    if 'text' in example and self.name == 'book_patches':
+      example['lines'] = example['text'].split('\n') if example['text'] else []
+    return example
+
+  def __repr__(self):
+    return f'Source({self.name}/{self.builder_config}, split={self.split}, n={len(self)})'
+
+
+def load_split(name: str, split: str, data_dir: str, builder_config: str = 'default',
+               build_if_missing: bool = True, num_workers: int | None = None) -> Source:
+  """Random-access source of one split; builds the dataset first if it is missing.
+
+  Raises:
+    DatasetError: unknown dataset, config or split; or the data is missing and
+      `build_if_missing` is False (the message gives the `launch.make_data` command).
+  """
+  _check_names(name, split, builder_config)
+  builder = make_builder(name, data_dir, builder_config)
+  if not _is_prepared(builder):
+    if not build_if_missing:
+      raise errors.DatasetError(
+          f'{name}/{builder_config} is not built under {data_dir}; build it with: '
+          + make_data_command(name, data_dir, builder_config))
+    builder = build(name, data_dir, builder_config, num_workers)
+  return Source(builder.as_data_source(split=split), name, split, builder_config)
+
+
+# ----------------------------------------------------------------------------- batching
+
+
+def collate(examples: list[Example]) -> Batch:
+  """Stacks fixed-shape arrays; strings become numpy object arrays."""
+  batch = {}
+  for key in examples[0]:
+    values = [example[key] for example in examples]
+    if isinstance(values[0], (str, bytes)):
+      batch[key] = np.array(values, dtype=object)
+    else:
+      batch[key] = np.stack([np.asarray(v) for v in values])
+  return batch
+
+
+def epoch_permutation(seed: int, epoch: int, num_examples: int) -> np.ndarray:
+  return np.random.default_rng((seed, epoch, 0x5EED)).permutation(num_examples)
+
+
+def stream_indices(seed: int, positions: np.ndarray, num_examples: int) -> np.ndarray:
+  """Example index at each stream position (epoch after epoch of fresh permutations)."""
+  epochs, offsets = np.divmod(positions, num_examples)
+  indices = np.empty_like(positions)
+  for epoch in np.unique(epochs):
+    where = epochs == epoch
+    indices[where] = epoch_permutation(seed, int(epoch), num_examples)[offsets[where]]
+  return indices
+
+
+def local_positions(step: int, global_batch_size: int, process_index: int,
+                    process_count: int) -> np.ndarray:
+  """Stream positions of this process's share of step `step`'s global batch."""
+  if global_batch_size % process_count:
+    raise errors.DatasetError(
+        f'global_batch_size {global_batch_size} is not divisible by the {process_count} '
+        'processes')
+  local_size = global_batch_size // process_count
+  first = step * global_batch_size + process_index * local_size
+  return np.arange(first, first + local_size, dtype=np.int64)
+
+
+def _train_batch(source, seed, step, global_batch_size, process_index, process_count,
+                 preprocess) -> Batch:
+  positions = local_positions(step, global_batch_size, process_index, process_count)
+  indices = stream_indices(seed, positions, len(source))
+  examples = [preprocess(source[int(i)], np.random.default_rng((seed, int(p), 0xA06)))
+              for i, p in zip(indices, positions)]
+  return collate(examples)
+
+
+def _prefetched(make_batch: Callable[[int], Batch], steps: Iterator[int], num_threads: int,
+                prefetch: int) -> Iterator[Batch]:
+  """Yields make_batch(step) for each step in order, computing up to `prefetch` ahead."""
+  with concurrent.futures.ThreadPoolExecutor(num_threads) as executor:
+    pending = collections.deque()
+    for step in steps:
+      pending.append(executor.submit(make_batch, step))
+      if len(pending) > prefetch:
+        yield pending.popleft().result()
+    while pending:
+      yield pending.popleft().result()
+
+
+def train_batches(source, global_batch_size: int, seed: int, start_step: int,
+                  preprocess: Callable[[Example, np.random.Generator], Example],
+                  process_index: int | None = None, process_count: int | None = None,
+                  num_threads: int = 4, prefetch: int = 4) -> Iterator[Batch]:
+  """Infinite iterator of this process's share of each global batch, from `start_step` on.
+
+  Deterministic in (seed, step): see the module docstring. `process_index`/`process_count`
+  default to JAX's.
+  """
+  if len(source) == 0:
+    raise errors.DatasetError(f'cannot draw training batches from an empty source {source!r}')
+  if process_index is None or process_count is None:
+    import jax  # pylint: disable=g-import-not-at-top
+    process_index, process_count = jax.process_index(), jax.process_count()
+
+  def make_batch(step):
+    return _train_batch(source, seed, step, global_batch_size, process_index, process_count,
+                        preprocess)
+
+  def steps():
+    step = start_step
+    while True:
+      yield step
+      step += 1
+
+  return _prefetched(make_batch, steps(), num_threads, prefetch)
+
+
+def eval_batches(source, batch_size: int, preprocess: Callable[[Example], Example],
+                 num_examples: int | None = None, num_threads: int = 4,
+                 prefetch: int = 4) -> Iterator[Batch]:
+  """The first `num_examples` examples in order, in batches of `batch_size`.
+
+  The last batch is padded with copies of its first example; `batch["mask"]` is False there.
+  """
+  total = len(source) if num_examples is None else min(num_examples, len(source))
+  num_batches = -(-total // batch_size)
+
+  def make_batch(batch_index):
+    indices = list(range(batch_index * batch_size, min(total, (batch_index + 1) * batch_size)))
+    examples = [preprocess(source[i]) for i in indices]
+    mask = np.zeros(batch_size, dtype=bool)
+    mask[:len(examples)] = True
+    examples += [examples[0]] * (batch_size - len(examples))
+    batch = collate(examples)
+    batch['mask'] = mask
+    return batch
+
+  return _prefetched(make_batch, iter(range(num_batches)), num_threads, prefetch)

@@ -1,0 +1,246 @@
+"""Orbax checkpoints of the train state, frozen-model loading and model export.
+
+Layout of a workdir checkpoint (`WORKDIR/checkpoints/<step>/`), one Orbax Composite:
+  params       StandardSave  the trainable model's params
+  model_state  StandardSave  its non-trainable collections (e.g. batch_stats); absent if none
+  opt_state    StandardSave  the optax state
+  meta         JsonSave      {"step", "config", "architecture"}
+A shipped model (`models/<name>/`) is `variables.msgpack` (flax.serialization of
+{"params": ..., ["batch_stats": ...]}), `config.json` and `MODEL_CARD.md` (with the sha256).
+"""
+
+import datetime
+import hashlib
+import json
+import logging as std_logging
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from absl import logging
+import flax.serialization
+import jax
+import ml_collections
+import numpy as np
+import orbax.checkpoint as ocp
+
+from tfic_jax import errors
+
+CHECKPOINT_DIR = "checkpoints"
+CONFIG_FILE = "config.json"
+VARIABLES_FILE = "variables.msgpack"
+MODEL_CARD_FILE = "MODEL_CARD.md"
+# Shipped models live in <repo>/models/<name>/.
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+
+
+def config_to_dict(config) -> dict:
+  """A JSON-normal dict of a ConfigDict (tuples become lists, odd values strings)."""
+  if isinstance(config, ml_collections.ConfigDict):
+    config = json.loads(config.to_json_best_effort())
+  return json.loads(json.dumps(config, sort_keys=True, default=str))
+
+
+def write_config_json(workdir, config) -> None:
+  if jax.process_index() != 0:
+    return
+  path = Path(workdir) / CONFIG_FILE
+  path.parent.mkdir(parents=True, exist_ok=True)
+  path.write_text(json.dumps(config_to_dict(config), indent=2, sort_keys=True) + "\n")
+
+
+# --- Train-state checkpoints. -------------------------------------------------------------------
+
+
+class _QuietOrbax(std_logging.Filter):
+  """Drops Orbax's INFO chatter (several lines per array per save) from the absl log."""
+
+  def filter(self, record):
+    return record.levelno >= std_logging.WARNING or "orbax" not in record.pathname
+
+
+def quiet_orbax_logging() -> None:
+  handler = logging.get_absl_handler()
+  if not any(isinstance(f, _QuietOrbax) for f in handler.filters):
+    handler.addFilter(_QuietOrbax())
+
+
+def create_manager(workdir, max_to_keep: int | None) -> ocp.CheckpointManager:
+  quiet_orbax_logging()
+  directory = Path(workdir).resolve() / CHECKPOINT_DIR
+  options = ocp.CheckpointManagerOptions(
+      max_to_keep=max_to_keep if max_to_keep and max_to_keep > 0 else None, create=True)
+  return ocp.CheckpointManager(directory, options=options)
+
+
+def save_state(manager: ocp.CheckpointManager, step: int, items: Mapping[str, Any],
+               meta: Mapping[str, Any]) -> None:
+  """Saves `items` (name -> pytree; empty pytrees are skipped) and `meta` (JSON) at `step`."""
+  args = {name: ocp.args.StandardSave(tree) for name, tree in items.items()
+          if jax.tree.leaves(tree)}
+  args["meta"] = ocp.args.JsonSave(dict(meta))
+  manager.save(step, args=ocp.args.Composite(**args), force=True)
+
+
+def _abstract(tree):
+  def to_struct(x):
+    sharding = getattr(x, "sharding", None)
+    return jax.ShapeDtypeStruct(np.shape(x), x.dtype, sharding=sharding)
+  return jax.tree.map(to_struct, tree)
+
+
+def restore_meta(manager: ocp.CheckpointManager, step: int) -> dict:
+  restored = manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))
+  return dict(restored["meta"])
+
+
+def restore_state(manager: ocp.CheckpointManager, step: int,
+                  targets: Mapping[str, Any]) -> dict:
+  """Restores the items of `targets` (name -> pytree giving structure, dtypes, shardings)."""
+  args = {name: ocp.args.StandardRestore(_abstract(tree)) for name, tree in targets.items()
+          if jax.tree.leaves(tree)}
+  restored = manager.restore(step, args=ocp.args.Composite(**args))
+  return {name: (restored[name] if name in args else tree) for name, tree in targets.items()}
+
+
+def check_architecture(saved: Mapping[str, Any], current: Mapping[str, Any], workdir) -> None:
+  """Raises CheckpointError listing the differences if the architecture config changed."""
+  saved, current = config_to_dict(saved), config_to_dict(current)
+  if saved == current:
+    return
+  flat_saved, flat_current = _flatten(saved), _flatten(current)
+  diffs = []
+  for key in sorted(set(flat_saved) | set(flat_current)):
+    old, new = flat_saved.get(key, "<absent>"), flat_current.get(key, "<absent>")
+    if old != new:
+      diffs.append(f"  {key}: checkpoint {old!r} != config {new!r}")
+  raise errors.CheckpointError(
+      f"Refusing to resume from {Path(workdir) / CHECKPOINT_DIR}: the architecture-defining "
+      f"config differs from the one the checkpoint was trained with:\n" + "\n".join(diffs) +
+      "\nUse a new --workdir, or restore the original values (WORKDIR/config.json).")
+
+
+def _flatten(tree, prefix=""):
+  if isinstance(tree, dict):
+    out = {}
+    for key, value in tree.items():
+      out.update(_flatten(value, f"{prefix}{key}."))
+    return out
+  return {prefix[:-1]: tree}
+
+
+# --- Frozen sub-models and shipped models. -------------------------------------------------------
+
+
+def _resolve(path) -> Path:
+  """A workdir, a checkpoints dir, a shipped model dir, or a shipped model's name."""
+  candidate = Path(os.path.expanduser(str(path)))
+  if candidate.exists():
+    return candidate
+  if os.sep not in str(path) and (MODELS_DIR / str(path)).is_dir():
+    return MODELS_DIR / str(path)
+  raise errors.CheckpointError(
+      f"No model at {str(path)!r}: expected a training workdir (with {CHECKPOINT_DIR}/), a "
+      f"model directory with {VARIABLES_FILE}, or the name of a shipped model in {MODELS_DIR} "
+      f"({', '.join(sorted(p.name for p in MODELS_DIR.glob('*'))) or 'none shipped yet'}).")
+
+
+def _checkpoints_dir(path: Path) -> Path | None:
+  if (path / CHECKPOINT_DIR).is_dir():
+    return path / CHECKPOINT_DIR
+  if path.name == CHECKPOINT_DIR and path.is_dir():
+    return path
+  return None
+
+
+def load_variables(path) -> dict:
+  """Model variables {"params": ..., ["batch_stats": ...]} as numpy arrays.
+
+  `path` is a training workdir (its latest checkpoint), a model directory with
+  variables.msgpack, or the name of a shipped model under models/.
+  """
+  path = _resolve(path)
+  if (path / VARIABLES_FILE).is_file():
+    data = (path / VARIABLES_FILE).read_bytes()
+    return flax.serialization.msgpack_restore(data)
+  ckpt_dir = _checkpoints_dir(path)
+  if ckpt_dir is None:
+    raise errors.CheckpointError(
+        f"{path} has neither {VARIABLES_FILE} nor a {CHECKPOINT_DIR}/ directory.")
+  manager = ocp.CheckpointManager(ckpt_dir.resolve())
+  step = manager.latest_step()
+  if step is None:
+    raise errors.CheckpointError(f"{ckpt_dir} holds no finished checkpoint.")
+  item_names = {p.name for p in (ckpt_dir / str(step)).iterdir()}
+  args = {"params": ocp.args.StandardRestore()}
+  if "model_state" in item_names:
+    args["model_state"] = ocp.args.StandardRestore()
+  restored = manager.restore(step, args=ocp.args.Composite(**args))
+  manager.close()
+  variables = {"params": restored["params"]}
+  if "model_state" in args:
+    variables.update(restored["model_state"])
+  return jax.tree.map(np.asarray, jax.device_get(variables))
+
+
+def load_config(path) -> ml_collections.ConfigDict:
+  """The training config stored next to a workdir or shipped model (config.json)."""
+  path = _resolve(path)
+  if path.name == CHECKPOINT_DIR:
+    path = path.parent
+  config_path = path / CONFIG_FILE
+  if not config_path.is_file():
+    raise errors.CheckpointError(f"{path} has no {CONFIG_FILE}.")
+  return ml_collections.ConfigDict(json.loads(config_path.read_text()))
+
+
+def _sha256(path: Path) -> str:
+  digest = hashlib.sha256()
+  with open(path, "rb") as f:
+    for chunk in iter(lambda: f.read(1 << 20), b""):
+      digest.update(chunk)
+  return digest.hexdigest()
+
+
+def export_model(workdir, out_dir, card_fields: Mapping[str, Any] | None = None) -> Path:
+  """Exports a workdir's latest checkpoint as a shipped model directory.
+
+  Writes `variables.msgpack` (flax.serialization of the params and model state),
+  `config.json` (the training config) and a `MODEL_CARD.md` skeleton with the sha256 of
+  the variables; `card_fields` (e.g. {"description": ..., "training data": ...,
+  "metrics": ..., "limitations": ...}) fill its sections. Returns `out_dir`.
+  """
+  variables = load_variables(workdir)
+  config = config_to_dict(load_config(workdir))
+  out_dir = Path(out_dir)
+  out_dir.mkdir(parents=True, exist_ok=True)
+  variables_path = out_dir / VARIABLES_FILE
+  variables_path.write_bytes(flax.serialization.msgpack_serialize(variables))
+  (out_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+  num_params = sum(int(np.size(x)) for x in jax.tree.leaves(variables.get("params", {})))
+  step = None
+  ckpt_dir = _checkpoints_dir(_resolve(workdir))
+  if ckpt_dir is not None:
+    step = ocp.CheckpointManager(ckpt_dir.resolve()).latest_step()
+  card_fields = dict(card_fields or {})
+  lines = [
+      f"# {card_fields.pop('name', out_dir.name)}",
+      "",
+      f"- stage: `{config.get('stage')}`",
+      f"- trained steps: {step}",
+      f"- parameters: {num_params:,}",
+      f"- exported: {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}",
+      f"- source workdir: `{workdir}`",
+      f"- `{VARIABLES_FILE}` sha256: `{_sha256(variables_path)}`",
+      "",
+  ]
+  for section in ("description", "training data", "metrics", "intended use", "limitations"):
+    card_fields.setdefault(section, "TODO")
+  for title, body in card_fields.items():
+    lines += [f"## {title[:1].upper()}{title[1:]}", "", str(body), ""]
+  lines += ["## Loading", "", "```python",
+            "from tfic_jax.train import checkpoint",
+            f"variables = checkpoint.load_variables({str(out_dir)!r})", "```", ""]
+  (out_dir / MODEL_CARD_FILE).write_text("\n".join(lines))
+  logging.info("Exported %s (step %s) to %s.", workdir, step, out_dir)
+  return out_dir
