@@ -30,9 +30,12 @@ def base_config() -> ml_collections.ConfigDict:
   config.data = ml_collections.ConfigDict()
   config.data.name = "synth_text"
   config.data.builder_config = "default"
-  config.data.data_dir = ""
+  config.data.data_dir = "data"
+  # Host pipeline: spawned worker processes building batches (0: threads only; see pipeline.py).
+  config.data.num_workers = 0
   config.data.train_split = "train"
-  config.data.eval_split = "test"
+  # Evaluated in turn: seen fonts, and fonts never seen in training.
+  config.data.eval_splits = ("test", "test_heldout_fonts")
 
   # Architecture (tfic_jax.ocr.api.MODEL_DEFAULTS); the per-model configs fill it in.
   config.model = ml_collections.ConfigDict()

@@ -9,6 +9,7 @@ import sys
 
 from absl import app
 from absl import flags
+from absl import logging
 
 from tfic_jax import errors
 
@@ -22,6 +23,7 @@ flags.DEFINE_enum("resize_mode", None, ["stretch", "pad"],
 
 def main(argv):
   paths = argv[1:]
+  logging.set_verbosity(logging.WARNING)  # Orbax logs every restore at INFO.
   if not paths:
     raise app.UsageError("Give one or more image paths.")
   # pylint: disable=g-import-not-at-top

@@ -94,3 +94,11 @@ def test_unknown_names_raise_dataset_error_listing_valid_ones(tmp_path, name, sp
 def test_missing_data_raises_with_the_make_data_command(tmp_path):
   with pytest.raises(errors.DatasetError, match='python -m launch.make_data --dataset=synth_text'):
     pipeline.load_split('synth_text', 'train', str(tmp_path), 'tiny', build_if_missing=False)
+
+
+def test_worker_processes_give_the_same_batches_as_threads():
+  source = ListSource(10)
+  threaded = take(pipeline.train_batches(source, 4, 3, 2, augment, 0, 1), 4)
+  in_processes = take(
+      pipeline.train_batches(source, 4, 3, 2, augment, 0, 1, num_workers=2), 4)
+  assert_batches_equal(threaded, in_processes)

@@ -68,8 +68,9 @@ def toy_config(**overrides):
 def run_launcher(module, *args, num_devices=1, timeout=120, env=None):
   """Runs `python -m module args` (via run_launch.py) and returns the CompletedProcess."""
   env = dict(os.environ, **(env or {}))
-  env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={num_devices}"
-  env["JAX_PLATFORMS"] = "cpu"
+  if num_devices > 1:  # Fake devices exist on CPU only.
+    env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={num_devices}"
+    env["JAX_PLATFORMS"] = "cpu"
   return subprocess.run(
       [sys.executable, str(Path(__file__).parent / "run_launch.py"), module, *args],
       cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)

@@ -12,6 +12,8 @@ the same index-based design, but this keeps resumption and sharding explicit and
 
 import collections
 import concurrent.futures
+import functools
+import multiprocessing
 import os
 from typing import Any, Callable, Iterator
 
@@ -170,7 +172,7 @@ def local_positions(step: int, global_batch_size: int, process_index: int,
   return np.arange(first, first + local_size, dtype=np.int64)
 
 
-def _train_batch(source, seed, step, global_batch_size, process_index, process_count,
+def _train_batch(source, seed, step, *, global_batch_size, process_index, process_count,
                  preprocess) -> Batch:
   positions = local_positions(step, global_batch_size, process_index, process_count)
   indices = stream_indices(seed, positions, len(source))
@@ -179,13 +181,42 @@ def _train_batch(source, seed, step, global_batch_size, process_index, process_c
   return collate(examples)
 
 
+_WORKER_MAKE_BATCH = None  # Set once in each worker process by _init_worker.
+
+
+def _init_worker(make_batch: Callable[[int], Batch]) -> None:
+  global _WORKER_MAKE_BATCH
+  _WORKER_MAKE_BATCH = make_batch
+
+
+def _worker_batch(step: int) -> Batch:
+  return _WORKER_MAKE_BATCH(step)
+
+
+def _executor(make_batch, num_threads: int, num_workers: int):
+  """Threads by default; `num_workers` > 0 uses processes (image decoding and augmentation
+  hold the GIL, so threads stop scaling at a few hundred 256×512 images/s). Workers are
+  spawned, not forked: forking a process that runs JAX's threads can deadlock."""
+  if num_workers > 0:
+    return concurrent.futures.ProcessPoolExecutor(
+        num_workers, mp_context=multiprocessing.get_context('spawn'),
+        initializer=_init_worker, initargs=(make_batch,)), _worker_batch
+  return concurrent.futures.ThreadPoolExecutor(num_threads), make_batch
+
+
 def _prefetched(make_batch: Callable[[int], Batch], steps: Iterator[int], num_threads: int,
-                prefetch: int) -> Iterator[Batch]:
-  """Yields make_batch(step) for each step in order, computing up to `prefetch` ahead."""
-  with concurrent.futures.ThreadPoolExecutor(num_threads) as executor:
+                prefetch: int, num_workers: int = 0) -> Iterator[Batch]:
+  """Yields make_batch(step) for each step in order, computing up to `prefetch` ahead.
+
+  With `num_workers` processes, `make_batch` must be picklable (a `functools.partial` of a
+  module-level function over a picklable source and preprocess).
+  """
+  executor, task = _executor(make_batch, num_threads, num_workers)
+  prefetch = max(prefetch, 2 * num_workers)
+  with executor:
     pending = collections.deque()
     for step in steps:
-      pending.append(executor.submit(make_batch, step))
+      pending.append(executor.submit(task, step))
       if len(pending) > prefetch:
         yield pending.popleft().result()
     while pending:
@@ -195,11 +226,13 @@ def _prefetched(make_batch: Callable[[int], Batch], steps: Iterator[int], num_th
 def train_batches(source, global_batch_size: int, seed: int, start_step: int,
                   preprocess: Callable[[Example, np.random.Generator], Example],
                   process_index: int | None = None, process_count: int | None = None,
-                  num_threads: int = 4, prefetch: int = 4) -> Iterator[Batch]:
+                  num_threads: int = 4, prefetch: int = 4,
+                  num_workers: int = 0) -> Iterator[Batch]:
   """Infinite iterator of this process's share of each global batch, from `start_step` on.
 
   Deterministic in (seed, step): see the module docstring. `process_index`/`process_count`
-  default to JAX's.
+  default to JAX's. `num_workers` > 0 builds batches in that many spawned processes (same
+  batches, in the same order).
   """
   if len(source) == 0:
     raise errors.DatasetError(f'cannot draw training batches from an empty source {source!r}')
@@ -207,9 +240,10 @@ def train_batches(source, global_batch_size: int, seed: int, start_step: int,
     import jax  # pylint: disable=g-import-not-at-top
     process_index, process_count = jax.process_index(), jax.process_count()
 
-  def make_batch(step):
-    return _train_batch(source, seed, step, global_batch_size, process_index, process_count,
-                        preprocess)
+  make_batch = functools.partial(_train_batch, source, seed,
+                                 global_batch_size=global_batch_size,
+                                 process_index=process_index, process_count=process_count,
+                                 preprocess=preprocess)
 
   def steps():
     step = start_step
@@ -217,7 +251,7 @@ def train_batches(source, global_batch_size: int, seed: int, start_step: int,
       yield step
       step += 1
 
-  return _prefetched(make_batch, steps(), num_threads, prefetch)
+  return _prefetched(make_batch, steps(), num_threads, prefetch, num_workers)
 
 
 def eval_batches(source, batch_size: int, preprocess: Callable[[Example], Example],

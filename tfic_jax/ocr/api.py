@@ -1,7 +1,7 @@
 """Pure, jit-able OCR API for the other stages (TFIC, OCR-guided dequantization) and launchers.
 
-    model = api.load("ocr_default")            # or api.build(config) for a fresh model
-    variables = model.load_variables(...)      # `load` returns (model, variables)
+    model, variables = api.load()              # models/ocr_default/, or a workdir / model dir
+    model = api.build(config); variables = model.init(rng)   # a fresh model
     ids = api.recognize(model, variables, images)           # [B, T] label ids, 0 = padding
     texts = api.decode(model, ids)                           # host: list[str]
     loss = api.ocr_loss(model, variables, images, labels, label_lengths)   # scalar
@@ -14,9 +14,8 @@ differentiable w.r.t. `images`. Labels come from `model.encode(texts)` (see `cha
 
 import dataclasses
 import functools
-import json
 from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
 import jax
 import jax.numpy as jnp
@@ -130,9 +129,16 @@ class OCRModel:
     if self.fields["prediction"] == "attn":
       decoder_inputs = jnp.zeros((batch_size, self.fields["max_length"] + 1), jnp.int32)
     # Jitted: an eager init runs the LSTM scans op by op (~20 s on CPU even for tiny models).
-    init = jax.jit(lambda rng: self.module.init({"params": rng}, images, decoder_inputs,
-                                                train=False))
-    return dict(init(rng))
+    # Parameters are drawn from an RBG key derived from `rng` (still deterministic in it):
+    # threefry bits for every parameter shape take 5-10× longer to compile on CPU.
+    def init(rng):
+      if jnp.issubdtype(rng.dtype, jax.dtypes.prng_key):
+        seed_bits = jax.random.bits(rng, (4,), jnp.uint32)
+      else:  # A raw uint32[2] key.
+        seed_bits = jax.random.bits(jax.random.wrap_key_data(rng), (4,), jnp.uint32)
+      rbg_key = jax.random.wrap_key_data(seed_bits, impl="rbg")
+      return self.module.init({"params": rbg_key}, images, decoder_inputs, train=False)
+    return dict(jax.jit(init)(rng))
 
   def abstract_variables(self) -> dict:
     return jax.eval_shape(lambda: self.init(jax.random.key(0)))
@@ -363,8 +369,14 @@ def read_words(model, variables, image, word_boxes: Sequence[Sequence[float]],
   word_boxes = np.asarray(word_boxes, np.float32).reshape(-1, 4)
   if word_boxes.shape[0] == 0:
     return ""
-  crops = crop_words(model, image, word_boxes, resize_mode)  # [N, h, w, 1] in [-1, 1]
-  ids = ids_from_logits(model, model.module.apply(
-      {k: v for k, v in variables.items() if k in ("params", "batch_stats")}, crops,
-      None, train=False))
+  ids = _read_words_fn(model, resize_mode)(variables, image, word_boxes)
   return " ".join(w for w in decode(model, ids) if w)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_words_fn(model: OCRModel, resize_mode: str):
+  def read(variables, image, word_boxes):
+    crops = crop_words(model, image, word_boxes, resize_mode)  # [N, h, w, 1] in [-1, 1]
+    frozen_vars = {k: v for k, v in variables.items() if k in ("params", "batch_stats")}
+    return ids_from_logits(model, model.module.apply(frozen_vars, crops, None, train=False))
+  return jax.jit(read)

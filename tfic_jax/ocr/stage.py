@@ -7,9 +7,8 @@ adapter that the frozen judge uses later (`adapter.adapt`), so training and use 
 resizing.
 """
 
-from typing import Any, Mapping
+from typing import Mapping
 
-import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
@@ -64,7 +63,9 @@ class OCRStage(stage_lib.Stage):
     return self._load(self.config.data.get("train_split", "train"), data_dir)
 
   def eval_source(self, data_dir):
-    return self._load(self.config.data.get("eval_split", "test"), data_dir)
+    """{split: source} over `config.data.eval_splits` (or the single `eval_split`)."""
+    splits = self.config.data.get("eval_splits") or (self.config.data.get("eval_split", "test"),)
+    return {split: self._load(split, data_dir) for split in splits}
 
   def _encode(self, example) -> dict:
     text = _text(example["text"])

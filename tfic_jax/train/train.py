@@ -13,6 +13,7 @@ non-finite step it stops the run with `NonFiniteError` naming the step and the m
 the check precedes every save, no checkpoint ever holds a state touched by a bad step.
 """
 
+import contextlib
 import functools
 import json
 import time
@@ -139,6 +140,12 @@ def make_eval_step(stage, mesh):
   return jax.jit(stage.eval_step, in_shardings=(repl, repl, data), out_shardings=repl)
 
 
+def pipeline_options(config) -> dict:
+  """Optional host-pipeline knobs (config.data.num_threads / prefetch), passed when set."""
+  data = config.get("data", {})
+  return {k: int(data[k]) for k in ("num_threads", "prefetch", "num_workers") if data.get(k)}
+
+
 def eval_sources(stage, config) -> dict:
   """split name -> source; a stage may return one source or a mapping of them."""
   sources = stage.eval_source(config.data.get("data_dir") if "data" in config else None)
@@ -191,17 +198,26 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir) -> TrainState
   check_config(config)
   stage = stages.get_stage(config)
   mesh = sharding.create_mesh()
+  logging.info("Stage %r on %d device(s) (%d process(es), backend %s), mesh %s.",
+               config.stage, jax.device_count(), jax.process_count(), jax.default_backend(),
+               dict(mesh.shape))
+
+  with contextlib.ExitStack() as cleanup:
+    return _train_loop(stage, config, workdir, mesh, cleanup)
+
+
+def _train_loop(stage, config, workdir: Path, mesh, cleanup: contextlib.ExitStack) -> TrainState:
+  """The body of `train_and_evaluate`; `cleanup` closes what it opens, also on errors."""
   num_steps = int(config.num_train_steps)
   global_batch = int(config.global_batch_size)
   log_every = int(config.get("log_every_steps", 50) or num_steps or 1)
   eval_every = int(config.get("eval_every_steps", 0) or 0)
   ckpt_every = int(config.get("checkpoint_every_steps", 0) or 0)
   is_main = jax.process_index() == 0
-  logging.info("Stage %r on %d device(s) (%d process(es), backend %s), mesh %s.",
-               config.stage, jax.device_count(), jax.process_count(), jax.default_backend(),
-               dict(mesh.shape))
 
   manager = checkpoint.create_manager(workdir, config.get("keep_checkpoints", 3))
+  cleanup.callback(manager.close)
+  cleanup.callback(manager.wait_until_finished)  # Runs first: pending async saves complete.
   latest_step = manager.latest_step()
   architecture = stage.architecture_config()
   if latest_step is not None:
@@ -213,7 +229,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir) -> TrainState
   data_dir = config.data.get("data_dir") if "data" in config else None
   batches = _pipeline().train_batches(
       stage.train_source(data_dir), global_batch, seed=int(config.seed),
-      start_step=start_step, preprocess=stage.preprocess_train)
+      start_step=start_step, preprocess=stage.preprocess_train, **pipeline_options(config))
+  if hasattr(batches, "close"):
+    cleanup.callback(batches.close)  # Stops the pipeline's prefetch threads.
   first_batch = next(batches)
 
   # Raw key data (numpy) so that every process passes identical host values to jit.
@@ -238,85 +256,80 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir) -> TrainState
   if start_step >= num_steps:
     logging.info("Nothing to do: the checkpoint is at step %d >= num_train_steps=%d.",
                  start_step, num_steps)
-    manager.close()
     return state
 
   p_train_step = make_train_step(stage, config, mesh)
   p_eval_step = make_eval_step(stage, mesh) if _eval_enabled(config) else None
   sources = None
   writer = writer_lib.MetricWriter(workdir, tensorboard=config.get("tensorboard", True))
+  cleanup.callback(writer.close)
   config_dict = checkpoint.config_to_dict(config)
   progress = tqdm.tqdm(total=num_steps, initial=start_step, unit="step", dynamic_ncols=True,
                        disable=not is_main, desc=str(config.stage))
+  cleanup.callback(progress.close)
   pending = []  # (step, device metrics) not yet fetched
   interval_start, interval_steps = time.perf_counter(), 0
   last_saved = latest_step
   host_batch = first_batch
-  try:
-    for step in range(start_step, num_steps):
-      if step > start_step:
-        host_batch = next(batches)
-      state, metrics = p_train_step(state, frozen, sharding.shard_local_batch(host_batch, mesh),
-                                    step_rng)
-      done = step + 1
-      pending.append((done, metrics))
-      interval_steps += 1
-      progress.update(1)
-      is_last = done == num_steps
-      do_log = done % log_every == 0 or is_last
-      do_eval = p_eval_step is not None and ((eval_every and done % eval_every == 0) or is_last)
-      do_save = (ckpt_every and done % ckpt_every == 0) or is_last
-      if not (do_log or do_eval or do_save):
-        continue
+  for step in range(start_step, num_steps):
+    if step > start_step:
+      host_batch = next(batches)
+    state, metrics = p_train_step(state, frozen, sharding.shard_local_batch(host_batch, mesh),
+                                  step_rng)
+    done = step + 1
+    pending.append((done, metrics))
+    interval_steps += 1
+    progress.update(1)
+    is_last = done == num_steps
+    do_log = done % log_every == 0 or is_last
+    do_eval = p_eval_step is not None and ((eval_every and done % eval_every == 0) or is_last)
+    do_save = (ckpt_every and done % ckpt_every == 0) or is_last
+    if not (do_log or do_eval or do_save):
+      continue
 
-      # Fetch and check every step's metrics before anything is logged or saved.
-      fetched = [(s, jax.device_get(m)) for s, m in pending]
-      pending = []
-      for s, m in fetched:
-        if not bool(m["is_finite"]) or _nonfinite_names(m):
-          writer.write(s, "train", {k: v for k, v in m.items() if k != "is_finite"})
-          raise NonFiniteError(
-              f"Non-finite values at step {s}: {', '.join(_nonfinite_names(m))}. Training "
-              f"stopped; that step's update was skipped and nothing after it was saved. The "
-              f"last good checkpoint is step {last_saved} in {workdir / 'checkpoints'}. Lower "
-              "config.optimizer.learning_rate, set config.optimizer.grad_clip_norm, or check "
-              "the data.")
-      if do_log:
-        elapsed = time.perf_counter() - interval_start
-        mean = {k: float(np.mean([m[k] for _, m in fetched]))
-                for k in fetched[-1][1] if k != "is_finite"}
-        mean["lr"] = float(fetched[-1][1]["lr"])
-        mean["steps_per_sec"] = interval_steps / elapsed
-        mean["images_per_sec"] = interval_steps * global_batch / elapsed
-        writer.write(done, "train", mean)
-        progress.set_postfix(loss=f"{mean['loss']:.4g}",
-                             img_s=f"{mean['images_per_sec']:.1f}", refresh=False)
-        logging.info("step %d: %s", done,
-                     ", ".join(f"{k}={v:.5g}" for k, v in sorted(mean.items())))
-      if do_eval:
-        if sources is None:
-          sources = eval_sources(stage, config)
-        t0 = time.perf_counter()
-        for split, summary in evaluate(stage, p_eval_step, state, frozen, sources, config,
-                                       mesh).items():
-          writer.write(done, split, summary)
-          logging.info("eval %s @ %d (%.1fs): %s", split, done, time.perf_counter() - t0,
-                       ", ".join(f"{k}={v:.5g}" for k, v in sorted(summary.items())
-                                 if np.size(v) == 1))
-      if do_save:
-        checkpoint.save_state(
-            manager, done,
-            {"params": state.params, "opt_state": state.opt_state,
-             "model_state": state.model_state},
-            {"step": done, "config": config_dict, "architecture": architecture})
-        last_saved = done
-      writer.flush()
-      interval_start, interval_steps = time.perf_counter(), 0
-  finally:
-    if hasattr(batches, "close"):
-      batches.close()  # Stops the pipeline's prefetch threads.
-    progress.close()
-    writer.close()
-    manager.wait_until_finished()
-    manager.close()
+    # Fetch and check every step's metrics before anything is logged or saved.
+    fetched = [(s, jax.device_get(m)) for s, m in pending]
+    pending = []
+    for s, m in fetched:
+      if not bool(m["is_finite"]) or _nonfinite_names(m):
+        writer.write(s, "train", {k: v for k, v in m.items() if k != "is_finite"})
+        skipped = ("that step's update was skipped" if not bool(m["is_finite"]) else
+                   "loss and gradients were finite but a stage metric was not")
+        raise NonFiniteError(
+            f"Non-finite values at step {s}: {', '.join(_nonfinite_names(m))}. Training "
+            f"stopped ({skipped}); nothing after step {last_saved} was saved. The "
+            f"last good checkpoint is step {last_saved} in {workdir / 'checkpoints'}. Lower "
+            "config.optimizer.learning_rate, set config.optimizer.grad_clip_norm, or check "
+            "the data.")
+    if do_log:
+      elapsed = time.perf_counter() - interval_start
+      mean = {k: float(np.mean([m[k] for _, m in fetched]))
+              for k in fetched[-1][1] if k != "is_finite"}
+      mean["lr"] = float(fetched[-1][1]["lr"])
+      mean["steps_per_sec"] = interval_steps / elapsed
+      mean["images_per_sec"] = interval_steps * global_batch / elapsed
+      writer.write(done, "train", mean)
+      progress.set_postfix(loss=f"{mean['loss']:.4g}",
+                           img_s=f"{mean['images_per_sec']:.1f}", refresh=False)
+      logging.info("step %d: %s", done,
+                   ", ".join(f"{k}={v:.5g}" for k, v in sorted(mean.items())))
+    if do_eval:
+      if sources is None:
+        sources = eval_sources(stage, config)
+      t0 = time.perf_counter()
+      for split, summary in evaluate(stage, p_eval_step, state, frozen, sources, config,
+                                     mesh).items():
+        writer.write(done, split, summary)
+        logging.info("eval %s @ %d (%.1fs): %s", split, done, time.perf_counter() - t0,
+                     ", ".join(f"{k}={v:.5g}" for k, v in sorted(summary.items())
+                               if np.size(v) == 1))
+    if do_save:
+      checkpoint.save_state(
+          manager, done,
+          {"params": state.params, "opt_state": state.opt_state,
+           "model_state": state.model_state},
+          {"step": done, "config": config_dict, "architecture": architecture})
+      last_saved = done
+    writer.flush()
+    interval_start, interval_steps = time.perf_counter(), 0
   return state
