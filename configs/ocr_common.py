@@ -66,7 +66,8 @@ def base_config() -> ml_collections.ConfigDict:
   config.augment.p_jpeg = 0.4
   config.augment.jpeg_quality_range = (5, 60)
 
-  config.frozen = ml_collections.ConfigDict()  # The OCR stage trains from scratch.
+  config.frozen = ml_collections.ConfigDict()  # The OCR stage has no frozen sub-model.
+  config.init_from = ""  # Warm start: a workdir, model dir or shipped model name ("" = none).
 
   config.eval = ml_collections.ConfigDict()
   config.eval.num_examples = 600

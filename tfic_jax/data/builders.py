@@ -14,12 +14,18 @@ import multiprocessing
 
 import numpy as np
 import tensorflow_datasets as tfds
+from tensorflow_datasets.core import shuffle as tfds_shuffle
 from tensorflow_datasets.core import utils as tfds_utils
 import tqdm
 from PIL import Image
 
 from tfic_jax.data import book
 from tfic_jax.data import synth_text
+
+# Past MAX_MEM_BUFFER_SIZE (1 GB) of encoded examples, tfds spills its ordering buffer to
+# temporary files through tf.io.gfile, which needs TensorFlow (the full synth_text train split
+# is ~1 GB of PNGs). Keep the buffer in memory instead: a split holds at most a few GB.
+tfds_shuffle.MAX_MEM_BUFFER_SIZE = max(tfds_shuffle.MAX_MEM_BUFFER_SIZE, 32 << 30)
 
 SYNTH_SPLIT_SEEDS = {'train': 0, 'test': 1, 'test_heldout_fonts': 2}
 BOOK_SEED = 2285

@@ -58,6 +58,7 @@ class Codec:
     quality_range: the smallest and largest valid quality.
     integer_quality: whether qualities are integers.
     pillow_format: Pillow's format name (for decoding and error messages).
+    extension: the file extension of a stream written to disk.
   """
 
   name: str
@@ -67,6 +68,7 @@ class Codec:
   quality_range: tuple[float, float]
   integer_quality: bool
   pillow_format: str
+  extension: str  # of a file holding the stream
 
 
 def _save(image: Image.Image, pillow_format: str, **options) -> bytes:
@@ -130,6 +132,7 @@ CODECS: dict[str, Codec] = {
         quality_range=(1, 95),
         integer_quality=True,
         pillow_format="JPEG",
+        extension=".jpg",
     ),
     "webp": Codec(
         name="webp",
@@ -139,6 +142,7 @@ CODECS: dict[str, Codec] = {
         quality_range=(0, 100),
         integer_quality=True,
         pillow_format="WEBP",
+        extension=".webp",
     ),
     "avif": Codec(
         name="avif",
@@ -148,6 +152,7 @@ CODECS: dict[str, Codec] = {
         quality_range=(0, 100),
         integer_quality=True,
         pillow_format="AVIF",
+        extension=".avif",
     ),
     "jpeg2000": Codec(
         name="jpeg2000",
@@ -157,6 +162,7 @@ CODECS: dict[str, Codec] = {
         quality_range=(0.001, 24.0),
         integer_quality=False,
         pillow_format="JPEG2000",
+        extension=".j2k",
     ),
 }
 
@@ -187,45 +193,57 @@ def _check_downscale(downscale: int, height: int, width: int) -> None:
     )
 
 
-def encode_decode(
-    image: np.ndarray, codec: str, quality: float, downscale: int = 1, **encoder_options
-) -> tuple[np.ndarray, int]:
-  """Codes `image` with a classical codec and decodes it again.
+def encode(image: np.ndarray, codec: str, quality: float, downscale: int = 1,
+           **encoder_options) -> bytes:
+  """Codes `image` with a classical codec: the bytes of a real file in the codec's format.
 
   Args:
     image: uint8 [H, W, 3] (RGB), [H, W, 1] or [H, W] (grayscale).
     codec: a name in `CODECS` ("jpeg", "webp", "avif", "jpeg2000").
     quality: the codec's quality (see the module docstring; for "jpeg2000" a target bpp).
-    downscale: code the image reduced by this factor (1, 2, 4, ...) and upscale after decoding.
+    downscale: code the image reduced by this factor (1, 2, 4, ...); `decode` upscales back.
     **encoder_options: Pillow save options overriding this module's settings (e.g. `speed=0`
       for AVIF, `subsampling=0` for JPEG). Pillow ignores options a format does not know.
-
-  Returns:
-    (decoded uint8 array of the same shape as `image`, number of bytes of the stream).
   """
   coder = get_codec(codec)
   _check_quality(coder, quality)
-  image = np.asarray(image)
-  input_shape = image.shape
-  pixels = imageio.check_image_array(image, channels=(1, 3), name=f"{codec} input")
+  pixels = imageio.check_image_array(np.asarray(image), channels=(1, 3), name=f"{codec} input")
   if pixels.dtype != np.uint8:
     raise errors.ImageInputError(f"{codec} input: expected uint8, got {pixels.dtype}.")
   height, width, channels = pixels.shape
   _check_downscale(downscale, height, width)
-
   pil_image = Image.fromarray(pixels[:, :, 0] if channels == 1 else pixels)
   if downscale > 1:
     small_size = (max(1, round(width / downscale)), max(1, round(height / downscale)))
     pil_image = pil_image.resize(small_size, DOWNSCALE_FILTER)
-  stream = coder.encode(pil_image, quality, height * width, **encoder_options)
+  return coder.encode(pil_image, quality, height * width, **encoder_options)
 
-  with Image.open(io.BytesIO(stream)) as decoded_image:
-    decoded_image.load()
-    decoded_image = decoded_image.convert("L" if channels == 1 else "RGB")
+
+def decode(stream: bytes, shape: tuple[int, ...]) -> np.ndarray:
+  """Decodes a classical stream to a uint8 array of `shape` (upscaled if it was downscaled)."""
+  height, width = shape[:2]
+  channels = 1 if len(shape) == 2 else shape[2]
+  try:
+    with Image.open(io.BytesIO(stream)) as decoded_image:
+      decoded_image.load()
+      decoded_image = decoded_image.convert("L" if channels == 1 else "RGB")
+  except (OSError, SyntaxError, ValueError) as e:
+    raise errors.BitstreamError(f"cannot decode a {len(stream)}-byte classical stream: {e}") from e
   if decoded_image.size != (width, height):
     decoded_image = decoded_image.resize((width, height), UPSCALE_FILTER)
-  decoded = np.asarray(decoded_image, dtype=np.uint8).reshape(input_shape)
-  return decoded, len(stream)
+  return np.asarray(decoded_image, dtype=np.uint8).reshape(shape)
+
+
+def encode_decode(
+    image: np.ndarray, codec: str, quality: float, downscale: int = 1, **encoder_options
+) -> tuple[np.ndarray, int]:
+  """Codes `image` (see `encode`) and decodes it again.
+
+  Returns:
+    (decoded uint8 array of the same shape as `image`, number of bytes of the stream).
+  """
+  stream = encode(image, codec, quality, downscale, **encoder_options)
+  return decode(stream, np.asarray(image).shape), len(stream)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -183,6 +183,21 @@ def load_variables(path) -> dict:
   return jax.tree.map(np.asarray, jax.device_get(variables))
 
 
+def check_same_structure(loaded, expected, what: str) -> None:
+  """Raises CheckpointError unless `loaded` has `expected`'s tree paths, shapes and dtypes."""
+  loaded_leaves, expected_leaves = _flatten(loaded), _flatten(expected)
+  missing = sorted(set(expected_leaves) - set(loaded_leaves))
+  extra = sorted(set(loaded_leaves) - set(expected_leaves))
+  mismatched = sorted(
+      f"{name}: {np.shape(loaded_leaves[name])} vs {np.shape(expected_leaves[name])}"
+      for name in set(loaded_leaves) & set(expected_leaves)
+      if np.shape(loaded_leaves[name]) != np.shape(expected_leaves[name]))
+  if missing or extra or mismatched:
+    raise errors.CheckpointError(
+        f"{what} does not match the model of this config: "
+        f"missing {missing[:5]}, unexpected {extra[:5]}, shape mismatches {mismatched[:5]}.")
+
+
 def load_config(path) -> ml_collections.ConfigDict:
   """The training config stored next to a workdir or shipped model (config.json)."""
   path = _resolve(path)

@@ -102,6 +102,22 @@ def create_train_state(stage, config, rng, local_batch, mesh) -> TrainState:
   return state
 
 
+def warm_start(state: TrainState, init_from: str, mesh) -> TrainState:
+  """Starts from another run's weights (`config.init_from`: a workdir, model dir or shipped name).
+
+  Parameters and model state (BatchNorm statistics) are copied; the optimizer and the step
+  start afresh. Used e.g. by TFIC stage 2 (from a stage-1 codec) and D2 (from D1). A resumed
+  run ignores it: its own checkpoint wins.
+  """
+  variables = dict(checkpoint.load_variables(init_from))
+  expected = {"params": state.params, **state.model_state}
+  checkpoint.check_same_structure(variables, expected, f"init_from={init_from!r}")
+  params = sharding.replicate(variables.pop("params"), mesh)
+  model_state = sharding.replicate(variables, mesh)
+  logging.info("Initialized from %s.", init_from)
+  return state.replace(params=params, model_state=model_state)
+
+
 def train_step(state: TrainState, frozen, batch, rng, *, stage, learning_rate_fn):
   """One optimizer step; skips the update if the loss or gradients are not finite.
 
@@ -243,6 +259,8 @@ def _train_loop(stage, config, workdir: Path, mesh, cleanup: contextlib.ExitStac
   frozen = sharding.replicate(stage.load_frozen(), mesh)
   step_rng = sharding.replicate(step_rng, mesh)
 
+  if latest_step is None and config.get("init_from"):
+    state = warm_start(state, config.init_from, mesh)
   if latest_step is not None:
     restored = checkpoint.restore_state(manager, latest_step, {
         "params": state.params, "opt_state": state.opt_state,
