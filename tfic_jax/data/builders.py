@@ -49,8 +49,10 @@ def _ordered_map(function, items, num_workers, description, initializer=None, in
       initializer(*initargs)
     yield from tqdm.tqdm(map(function, items), **progress)
     return
-  # fork keeps the parent's imports and the gathered corpus; spawn would redo both.
-  context = multiprocessing.get_context('fork')
+  # Spawned, not forked: the builder may run inside a process that already runs JAX's threads
+  # (e.g. `launch.train` building a missing dataset), and forking such a process can deadlock.
+  # The corpus reaches the workers through `initargs`.
+  context = multiprocessing.get_context('spawn')
   with context.Pool(num_workers, initializer=initializer, initargs=initargs) as pool:
     chunksize = max(1, min(32, len(items) // (4 * num_workers)))
     yield from tqdm.tqdm(pool.imap(function, items, chunksize=chunksize), **progress)

@@ -1,0 +1,105 @@
+"""Tests for launch.eval_ocr on a tiny randomly initialised judge (fast, small images)."""
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import flax.serialization
+import jax
+import numpy as np
+import pytest
+
+from configs import ocr_crnn_tiny
+from launch import eval_ocr
+from tfic_jax.data import book
+from tfic_jax.ocr import api
+from tfic_jax.train import checkpoint
+
+_ROOT = pathlib.Path(__file__).resolve().parents[2]
+_SENTENCES = (  # A stand-in for the machine's prose (gathering it takes ~6 s).
+    "The quick brown fox jumps over the lazy dog near the river bank.",
+    "Every process reads its share of the batch and writes nothing back.",
+    "A frozen recognizer reads the decoded image and scores the text it sees.",
+    "Small pages of plain prose are enough to test the reading of patches.",
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory):
+  """A shipped-model directory (variables.msgpack + config.json) of a random tiny CRNN."""
+  model_dir = tmp_path_factory.mktemp("ocr_tiny")
+  config = ocr_crnn_tiny.get_config()
+  variables = api.build(config).init(jax.random.key(0))
+  (model_dir / "variables.msgpack").write_bytes(
+      flax.serialization.msgpack_serialize(jax.tree.map(np.asarray, variables)))
+  checkpoint.write_config_json(model_dir, config)
+  return model_dir
+
+
+def _accuracies(report):
+  synth = report["synth_text"]
+  values = [synth[split]["judge"][name] for split in eval_ocr.SYNTH_SPLITS
+            for name in ("ocr_accuracy", "word_accuracy")]
+  return values + [report["book"]["judge"]["clean"], report["book"]["judge"]["degraded"]]
+
+
+def test_run_writes_every_field(monkeypatch, tmp_path, tiny_model_dir, capsys):
+  monkeypatch.setattr(eval_ocr, "book_test_sentences", lambda: _SENTENCES)
+  report = eval_ocr.run(
+      model_path=str(tiny_model_dir), num_images=4, book_pages=1, use_tesseract=False,
+      out_dir=tmp_path, time_batches=[1, 2], height=64, width=128, num_workers=1,
+      time_repeats=2)
+  written = json.loads((tmp_path / "eval_ocr.json").read_text())
+  assert written["model"]["num_params"] == report["model"]["num_params"] > 0
+  assert written["model"]["path"] == str(tiny_model_dir)
+  assert written["backend"] == jax.default_backend()
+  for split in eval_ocr.SYNTH_SPLITS:
+    assert written["synth_text"][split]["num_images"] == 4
+    assert written["synth_text"][split]["source"] == "rendered"  # 64×128 is not a dataset.
+    assert written["synth_text"][split]["tesseract"] is None
+    assert len(written["readings"]["synth_text"][split]) == 4
+  assert written["book"]["num_pages"] == 1 and written["book"]["num_patches"] > 0
+  assert all(0.0 <= value <= 1.0 for value in _accuracies(written))
+  assert set(written["speed"]["judge_ms_per_image"]) == {"1", "2"}
+  assert all(ms > 0 for ms in written["speed"]["judge_ms_per_image"].values())
+  assert written["speed"]["tesseract_ms_per_line"] is None
+  printed = capsys.readouterr().out
+  assert "| synth_text test_heldout_fonts | 4 |" in printed and "book patches, degraded" in printed
+
+
+def test_synth_examples_are_the_builders(tmp_path):
+  from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
+  from tfic_jax.data import synth_text  # pylint: disable=g-import-not-at-top
+  examples, source = eval_ocr.synth_test_examples("test_heldout_fonts", 2, 64, 128, str(tmp_path))
+  spec = synth_text.SynthTextSpec(height=64, width=128, font_split="heldout")
+  expected = synth_text.render_example(spec, builders.SYNTH_SPLIT_SEEDS["test_heldout_fonts"], 1)
+  assert source == "rendered"
+  np.testing.assert_array_equal(examples[1]["image"], expected["image"])
+  assert examples[1]["text"] == expected["text"]
+
+
+def test_patch_reading_matches_read_words(tiny_model_dir):
+  model, variables = api.load(tiny_model_dir)
+  patch = next(p for p in book.page_patches(_SENTENCES, 0, 0) if len(p["lines"]) >= 2)
+  lines = eval_ocr.word_boxes_by_line(patch["text"], patch["char_boxes"])
+  assert [len(boxes) for boxes in lines] == [len(line.split()) for line in patch["lines"]]
+  all_boxes = np.concatenate(lines)
+  for box in patch["word_boxes"]:  # Whole words get exactly their ground-truth boxes.
+    assert (all_boxes == box).all(axis=1).any()
+  reading = eval_ocr.judge_read_patch(model, variables, patch["clean"], patch["text"],
+                                      patch["char_boxes"], eval_ocr.make_box_reader(model))
+  expected = "\n".join(api.read_words(model, variables, patch["clean"], boxes)
+                       for boxes in lines)
+  assert reading == expected
+
+
+def test_unknown_model_is_a_one_line_error(tmp_path):
+  result = subprocess.run(
+      [sys.executable, "-m", "launch.eval_ocr", f"--model={tmp_path / 'nothing'}",
+       "--num_images=1", "--book_pages=0", "--tesseract=false", f"--out={tmp_path}"],
+      cwd=_ROOT, capture_output=True, text=True, timeout=120)
+  assert result.returncode == 1
+  lines = result.stderr.strip().splitlines()
+  assert len(lines) == 1 and lines[0].startswith("error: No model at ")
+  assert not (tmp_path / "eval_ocr.json").exists()
