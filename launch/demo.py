@@ -52,12 +52,10 @@ def log(message: str) -> None:
 
 def render_images(num_images: int, split: str) -> list[dict]:
   """The first `num_images` examples of a synth_text test split, exactly as the dataset holds."""
-  from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
-  from tfic_jax.data import synth_text  # pylint: disable=g-import-not-at-top
-  spec = synth_text.SynthTextSpec(font_split="heldout" if split == "test_heldout_fonts"
-                                  else "seen")
-  return [synth_text.render_example(spec, builders.SYNTH_SPLIT_SEEDS[split], i)
-          for i in range(num_images)]
+  from tfic_jax.eval import ocr_judge  # pylint: disable=g-import-not-at-top
+  examples, _ = ocr_judge.synth_test_examples(
+      split, num_images, ocr_judge.SYNTH_HEIGHT, ocr_judge.SYNTH_WIDTH, data_dir="data")
+  return examples
 
 
 class Readers:
@@ -141,26 +139,24 @@ def part_a(readers: Readers, out_dir: pathlib.Path) -> list[Row]:
 
 def part_b(readers: Readers, out_dir: pathlib.Path) -> dict | None:
   from tfic_jax import imageio  # pylint: disable=g-import-not-at-top
-  from tfic_jax.data import book  # pylint: disable=g-import-not-at-top
-  from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
+  from tfic_jax.eval import ocr_judge  # pylint: disable=g-import-not-at-top
   if not readers.has_tesseract:
     return None
-  log("[3/3] Part B: one rendered book page, downsampled + JPEG quality 1, 10 patches ...")
-  sentences = book.sentence_pool(book.gather_sentences(), "test")
-  patches = book.page_patches(sentences, 0, builders.BOOK_SEED)
+  log("[3/3] Part B: a book test page, downsampled + JPEG quality 1, its 10 patches ...")
+  _, patches = ocr_judge.book_test_patches(1)
   texts = [p["text"] for p in patches]
   result = {}
   for kind in ("clean", "degraded"):
     images = [p[kind] for p in patches]
-    imageio.save_image(out_dir / f"book_patch_{kind}.png", np.concatenate(images[:4], axis=0))
-    result[kind] = score(texts, readers.tesseract(images, psm=6))
+    imageio.save_image(out_dir / f"book_patches_{kind}.png", np.concatenate(images[:4], axis=0))
+    result[kind] = score(texts, readers.tesseract(images, psm=ocr_judge.TESSERACT_BLOCK_PSM))
   return result
 
 
 def format_table(rows: list[Row], judge_name: str | None) -> str:
   def cell(value, fmt):
     return "—" if value is None else format(value, fmt)
-  lines = [f"| method | real bpp | PSNR (dB) | OCR acc. (judge) | OCR acc. (Tesseract) |",
+  lines = ["| method | real bpp | PSNR (dB) | OCR acc. (judge) | OCR acc. (Tesseract) |",
            "| --- | --- | --- | --- | --- |"]
   for row in rows:
     psnr = "∞" if row.psnr == float("inf") else f"{row.psnr:.2f}"

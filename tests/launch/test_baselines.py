@@ -8,7 +8,7 @@ from PIL import Image
 from PIL import ImageDraw
 import pytest
 
-from launch import baselines
+from tfic_jax.eval import baselines
 from tfic_jax.eval import tesseract
 
 

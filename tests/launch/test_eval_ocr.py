@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from configs import ocr_crnn_tiny
-from launch import eval_ocr
+from tfic_jax.eval import ocr_judge as eval_ocr
 from tfic_jax.data import book
 from tfic_jax.ocr import api
 from tfic_jax.train import checkpoint
@@ -48,8 +48,8 @@ def test_run_writes_every_field(monkeypatch, tmp_path, tiny_model_dir, capsys):
   monkeypatch.setattr(eval_ocr, "book_test_sentences", lambda: _SENTENCES)
   report = eval_ocr.run(
       model_path=str(tiny_model_dir), num_images=4, book_pages=1, use_tesseract=False,
-      out_dir=tmp_path, time_batches=[1, 2], height=64, width=128, num_workers=1,
-      time_repeats=2)
+      out_dir=tmp_path, time_batches=[1, 2], height=64, width=128, batch_size=2,
+      num_workers=1, time_repeats=2)
   written = json.loads((tmp_path / "eval_ocr.json").read_text())
   assert written["model"]["num_params"] == report["model"]["num_params"] > 0
   assert written["model"]["path"] == str(tiny_model_dir)
