@@ -81,3 +81,19 @@ def crnn(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   config.model.transformation = "none"
   config.model.feature_extractor = "vgg"
   return config
+
+
+def tiny(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """CPU smoke-test settings: the `tiny` synth_text config, narrow layers, a few steps."""
+  config.data.builder_config = "tiny"
+  config.model.output_channel = 32
+  config.model.hidden_size = 32
+  config.global_batch_size = 8
+  config.num_train_steps = 20
+  config.optimizer.warmup_steps = 2
+  config.log_every_steps = 5
+  config.eval_every_steps = 10
+  config.checkpoint_every_steps = 10
+  config.eval.num_examples = 16
+  config.eval.batch_size = 8
+  return config

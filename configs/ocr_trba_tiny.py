@@ -7,19 +7,8 @@ from configs import ocr_common
 
 
 def get_config():
-  config = ocr_common.base_config()
-  config.data.builder_config = "tiny"
-  config.model.output_channel = 32
-  config.model.hidden_size = 32
+  config = ocr_common.tiny(ocr_common.base_config())
   config.model.resnet_layers = (1, 1, 1, 1)
   config.model.tps_channels = (8, 16, 16, 32)
   config.model.tps_fc_features = 32
-  config.global_batch_size = 8
-  config.num_train_steps = 20
-  config.optimizer.warmup_steps = 2
-  config.log_every_steps = 5
-  config.eval_every_steps = 10
-  config.checkpoint_every_steps = 10
-  config.eval.num_examples = 16
-  config.eval.batch_size = 8
   return config

@@ -1,17 +1,7 @@
-r"""Classical-codec baselines on synthetic text lines (the logic of `launch.baselines`).
+r"""Classical-codec baselines with Tesseract: the logic behind `launch.baselines`.
 
-Classical-codec baselines on synthetic text lines: rate, PSNR and Tesseract accuracy.
-
-For every codec × downscale × quality it codes `--num_images` synthetic test images
-(`tfic_jax.data.synth_text`), reads them back with Tesseract (psm 7) and reports the mean bpp,
-PSNR and OCR accuracy (paper §3.3), then, per codec, the lowest rate that keeps >= 95 % of the
-accuracy Tesseract reaches on the uncompressed images.
-
-  python -m launch.baselines --num_images=20 --height=256 --width=512 \
-      --codecs=jpeg,webp,avif,jpeg2000 --out=out/baselines
-
-Writes `baselines.json` (settings, summary rows and per-image readings) and `baselines.csv`
-(summary rows) to `--out`.
+Codes synthetic text lines with every codec × downscale × quality, reads them with Tesseract
+and finds, per codec, the lowest rate keeping 95 % of the uncompressed accuracy.
 """
 
 from collections.abc import Sequence

@@ -1,26 +1,8 @@
-r"""Evaluation of the OCR judge next to Tesseract (the logic of `launch.eval_ocr`).
+r"""Evaluation of the OCR judge next to Tesseract: the logic behind `launch.eval_ocr`.
 
-Measures the OCR judge (the frozen recognizer behind TFIC's L_OCR) next to Tesseract.
-
-  python -m launch.eval_ocr                              # models/ocr_default, 600 lines/split
-  python -m launch.eval_ocr --model=workdirs/ocr_crnn_small --num_images=200 --book_pages=10
-
-1. Part A: `synth_text` test lines at full size (256×512): `test` (fonts seen in training) and
-   `test_heldout_fonts` (fonts never trained on), exactly the builder's examples (read from
-   `--data_dir` when the `default` dataset is built there, else rendered the same way). Mean OCR
-   accuracy (the paper's metric) and exact-line (word) accuracy of the judge (batched, jitted
-   greedy reading) and of Tesseract (psm 7).
-2. Part B: clean and degraded `book_patches` test patches (the builder's `default` test pages).
-   The judge reads every visible word (its box is the union of the word's ground-truth character
-   boxes: the ground-truth word box for a whole word, the visible letters of a word cut at the
-   patch border) and joins words by spaces and lines by newlines; Tesseract reads the whole
-   patch (psm 6).
-3. Speed: the judge's ms/image at each `--time_batches` batch size on the current backend
-   (256×512×3 uint8 canvases through the adapter, compiled first, median of `--time_repeats`
-   calls) and Tesseract's ms/line (wall time of the psm 7 readings / lines).
-
-Prints a markdown table and writes `eval_ocr.json` (settings, results, per-example readings)
-to `--out`.
+Synthetic test lines (the builder's examples, seen and held-out fonts), book test patches read
+word by word from their ground-truth character boxes, and the judge's speed; see the launcher's
+docstring for what is measured and `docs/results.md` for the figures.
 """
 
 from collections.abc import Callable, Sequence

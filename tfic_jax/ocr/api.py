@@ -295,17 +295,22 @@ def loss_from_logits(model, logits_, labels, lengths, targets=None, mask=None):
   return jnp.sum(ce * mask, axis=1), jnp.sum(mask, axis=1)
 
 
-def per_example_loss(model, variables, images, labels, label_lengths,
-                     resize_mode: Optional[str] = None):
-  """Per-example OCR loss [B] (each normalized by its own token count)."""
-  model = _model(model)
+def _loss_terms(model, variables, images, labels, label_lengths, resize_mode):
+  """Summed loss and token count per example ([B], [B]) for either head."""
   labels = jnp.asarray(labels, jnp.int32)
   label_lengths = jnp.asarray(label_lengths, jnp.int32)
   decoder_inputs = targets = mask = None
   if model.prediction == "attn":
     decoder_inputs, targets, mask = attention_targets(labels, label_lengths)
   out = logits(model, variables, images, decoder_inputs, resize_mode)
-  total, count = loss_from_logits(model, out, labels, label_lengths, targets, mask)
+  return loss_from_logits(model, out, labels, label_lengths, targets, mask)
+
+
+def per_example_loss(model, variables, images, labels, label_lengths,
+                     resize_mode: Optional[str] = None):
+  """Per-example OCR loss [B] (each normalized by its own token count)."""
+  total, count = _loss_terms(_model(model), variables, images, labels, label_lengths,
+                             resize_mode)
   return total / count
 
 
@@ -321,13 +326,7 @@ def ocr_loss(model, variables, images, labels, label_lengths, weights=None,
     weights: optional [B] example weights (e.g. 0 for padding examples).
   """
   model = _model(model)
-  labels = jnp.asarray(labels, jnp.int32)
-  label_lengths = jnp.asarray(label_lengths, jnp.int32)
-  decoder_inputs = targets = mask = None
-  if model.prediction == "attn":
-    decoder_inputs, targets, mask = attention_targets(labels, label_lengths)
-  out = logits(model, variables, images, decoder_inputs, resize_mode)
-  total, count = loss_from_logits(model, out, labels, label_lengths, targets, mask)
+  total, count = _loss_terms(model, variables, images, labels, label_lengths, resize_mode)
   return weighted_mean(model, total, count, weights)
 
 
