@@ -104,6 +104,9 @@ class SynthText(_LocalBuilder):
       SynthTextConfig(name='default', description='Paper size: 20000/600/600 at 256×512.'),
       SynthTextConfig(name='small', height=128, width=256, num_train=4000, num_test=300,
                       num_test_heldout_fonts=300, description='CPU-sized training, 128×256.'),
+      SynthTextConfig(name='medium', height=128, width=256, num_train=20000, num_test=600,
+                      num_test_heldout_fonts=600,
+                      description='The paper-size set at 128×256, for CPU training.'),
       SynthTextConfig(name='tiny', height=64, width=128, num_train=64, num_test=16,
                       num_test_heldout_fonts=16, description='For tests, 64×128.'),
   ]

@@ -253,9 +253,11 @@ def export_model(workdir, out_dir, card_fields: Mapping[str, Any] | None = None)
     card_fields.setdefault(section, "TODO")
   for title, body in card_fields.items():
     lines += [f"## {title[:1].upper()}{title[1:]}", "", str(body), ""]
+  shipped = out_dir.resolve().parent == MODELS_DIR.resolve()
+  where = out_dir.name if shipped else str(out_dir)  # shipped models load by name
   lines += ["## Loading", "", "```python",
             "from tfic_jax.train import checkpoint",
-            f"variables = checkpoint.load_variables({str(out_dir)!r})", "```", ""]
+            f"variables = checkpoint.load_variables({where!r})", "```", ""]
   (out_dir / MODEL_CARD_FILE).write_text("\n".join(lines))
   logging.info("Exported %s (step %s) to %s.", workdir, step, out_dir)
   return out_dir
