@@ -83,7 +83,7 @@ def test_eval_batches_pad_the_last_batch_and_mask_it():
     ('mnist', 'train', 'tiny', 'valid datasets: book_patches, synth_text'),
     ('synth_text', 'validation', 'tiny', 'valid splits: train, test, test_heldout_fonts'),
     ('book_patches', 'test_heldout_fonts', 'tiny', 'valid splits: train, test'),
-    ('synth_text', 'train', 'huge', 'valid configs: default, small, tiny'),
+    ('synth_text', 'train', 'huge', 'valid configs: default, small, medium, tiny'),
 ])
 def test_unknown_names_raise_dataset_error_listing_valid_ones(tmp_path, name, split, config,
                                                               expected):

@@ -19,8 +19,9 @@ class Stage(abc.ABC):
   """One training stage. Subclasses are found by name via `stages.get_stage`.
 
   The loop calls, in order: `train_source` / `eval_source` (host), `init_variables`
-  (once, jit-free, on the host's default device), `load_frozen` (once), then jitted
-  `loss_fn` every step and jitted `eval_step` + host `eval_summary` every eval.
+  (once, traced under `jax.jit` with replicated outputs, so it must be pure), `load_frozen`
+  (once), then jitted `loss_fn` every step and jitted `eval_step` + host `eval_summary` every
+  eval. With `config.init_from` set, the initial variables are then replaced by that run's.
 
   Precision: `config.compute_dtype` ("float32" or "bfloat16") is the dtype the stage's
   models compute in (Flax `dtype=`); parameters stay float32 (`param_dtype`) and the loss
