@@ -77,3 +77,13 @@ def test_benchmark_reports_train_and_forward_timings():
     assert row["step_ms"] > 0 and row["images_per_sec"] > 0
   table = benchmark.format_table(rows, config)
   assert "median ms" in table and "train step" in table
+
+
+def test_tensorboard_event_files_are_written_without_tensorflow(tmp_path):
+  metric_writer = writer.MetricWriter(tmp_path, tensorboard=True)
+  metric_writer.write(3, "train", {"loss": 0.5})
+  metric_writer.close()
+  events = list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+  assert events and events[0].stat().st_size > 0
+  assert writer.read_metrics(tmp_path) == [
+      {"step": 3, "split": "train", "time": pytest.approx(0, abs=1e12), "loss": 0.5}]
