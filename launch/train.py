@@ -40,6 +40,9 @@ def main(argv):
     logging.flush()
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)
+  except train.Preempted as e:
+    print(str(e), file=sys.stderr)
+    sys.exit(143)  # As if killed by SIGTERM: schedulers requeue rather than mark it done.
 
 
 if __name__ == "__main__":

@@ -31,6 +31,21 @@ if os.environ.get("TFIC_TEST_KILL_AT_BATCH"):
       yield batch
 
   pipeline.train_batches = _dying_train_batches
+
+if os.environ.get("TFIC_TEST_SIGTERM_AT_BATCH"):
+  # A catchable SIGTERM (preemption notice) when the loop asks for that batch.
+  import signal  # pylint: disable=g-import-not-at-top
+  from tfic_jax.data import pipeline  # pylint: disable=g-import-not-at-top
+  _real_batches_for_term = pipeline.train_batches
+  _term_at = int(os.environ["TFIC_TEST_SIGTERM_AT_BATCH"])
+
+  def _terminated_train_batches(*args, **kwargs):
+    for i, batch in enumerate(_real_batches_for_term(*args, **kwargs)):
+      if i == _term_at:
+        os.kill(os.getpid(), signal.SIGTERM)
+      yield batch
+
+  pipeline.train_batches = _terminated_train_batches
 module = sys.argv[1]
 sys.argv = [module] + sys.argv[2:]
 runpy.run_module(module, run_name="__main__", alter_sys=True)

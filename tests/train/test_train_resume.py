@@ -81,3 +81,29 @@ def test_sigkilled_launch_resumes_to_the_uninterrupted_result(tmp_path):
   variables = checkpoint.load_variables(tmp_path / "killed")
   jax.tree.map(np.testing.assert_array_equal, variables["params"],
                jax.device_get(reference.params))
+
+
+def test_sigterm_saves_the_current_step_and_resumes_to_the_uninterrupted_result(tmp_path):
+  config = toy_config(num_train_steps=6, checkpoint_every_steps=0)
+  reference = train.train_and_evaluate(config, tmp_path / "straight")
+  flags = ["--config=configs/toy_regression.py", f"--workdir={tmp_path / 'preempted'}",
+           "--config.num_train_steps=6", "--config.global_batch_size=4",
+           "--config.log_every_steps=1", "--config.eval_every_steps=3",
+           "--config.checkpoint_every_steps=0", "--config.keep_checkpoints=10",
+           "--config.tensorboard=False", "--config.model.height=8", "--config.model.width=8",
+           "--config.data.num_train=16", "--config.eval.num_examples=6",
+           "--config.eval.batch_size=4"]
+  # SIGTERM arrives while batch 3 is prefetched (so within the first steps). With no periodic
+  # checkpoints, a saved step before the last one can only be the preemption save.
+  preempted = run_launcher("launch.train", *flags, env={"TFIC_TEST_SIGTERM_AT_BATCH": "3"})
+  assert preempted.returncode == 143, preempted.stderr[-2000:]
+  assert "Preempted at step" in preempted.stderr
+  saved = checkpoint.create_manager(tmp_path / "preempted", None).latest_step()
+  assert saved is not None and saved < 6
+  assert f"Preempted at step {saved}" in preempted.stderr
+  resumed = run_launcher("launch.train", *flags)
+  assert resumed.returncode == 0, resumed.stderr[-2000:]
+  assert f"at step {saved}" in resumed.stderr
+  variables = checkpoint.load_variables(tmp_path / "preempted")
+  jax.tree.map(np.testing.assert_array_equal, variables["params"],
+               jax.device_get(reference.params))

@@ -16,6 +16,8 @@ the check precedes every save, no checkpoint ever holds a state touched by a bad
 import contextlib
 import functools
 import json
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any, Mapping
@@ -38,6 +40,44 @@ from tfic_jax.train import stages
 from tfic_jax.train import writer as writer_lib
 
 COMPUTE_DTYPES = ("float32", "bfloat16", "float16")
+
+
+class Preempted(Exception):
+  """Raised after a preemption request (SIGTERM, or JAX's multi-host preemption notice) once the
+  state at `step` is saved: relaunching the same command resumes there."""
+
+  def __init__(self, step: int, workdir):
+    super().__init__(f"Preempted at step {step}: checkpoint saved in {workdir}; relaunch the "
+                     "same command to resume.")
+    self.step = step
+
+
+class _PreemptionWatch:
+  """Notices a preemption request. One process: SIGTERM sets a flag (checked between steps).
+  Several processes: Orbax's sync point (JAX's distributed preemption notice), on which all
+  processes agree for the same step, so they save together."""
+
+  def __init__(self, manager):
+    self._manager = manager
+    self._requested = False
+    self._previous = None
+    if jax.process_count() == 1 and threading.current_thread() is threading.main_thread():
+      self._previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+
+  def _on_sigterm(self, signum, frame):
+    del signum, frame
+    logging.warning("SIGTERM: saving a checkpoint after the current step, then stopping.")
+    self._requested = True
+
+  def requested(self, step: int) -> bool:
+    if jax.process_count() == 1:
+      return self._requested
+    return self._manager.reached_preemption(step)
+
+  def close(self):
+    if self._previous is not None:
+      signal.signal(signal.SIGTERM, self._previous)
+      self._previous = None
 
 
 class NonFiniteError(errors.TficError):
@@ -234,6 +274,8 @@ def _train_loop(stage, config, workdir: Path, mesh, cleanup: contextlib.ExitStac
   manager = checkpoint.create_manager(workdir, config.get("keep_checkpoints", 3))
   cleanup.callback(manager.close)
   cleanup.callback(manager.wait_until_finished)  # Runs first: pending async saves complete.
+  watch = _PreemptionWatch(manager)
+  cleanup.callback(watch.close)
   latest_step = manager.latest_step()
   architecture = stage.architecture_config()
   if latest_step is not None:
@@ -301,7 +343,9 @@ def _train_loop(stage, config, workdir: Path, mesh, cleanup: contextlib.ExitStac
     is_last = done == num_steps
     do_log = done % log_every == 0 or is_last
     do_eval = p_eval_step is not None and ((eval_every and done % eval_every == 0) or is_last)
-    do_save = (ckpt_every and done % ckpt_every == 0) or is_last
+    preempted = watch.requested(done)
+    do_eval = do_eval and not preempted
+    do_save = (ckpt_every and done % ckpt_every == 0) or is_last or preempted
     if not (do_log or do_eval or do_save):
       continue
 
@@ -349,5 +393,8 @@ def _train_loop(stage, config, workdir: Path, mesh, cleanup: contextlib.ExitStac
           {"step": done, "config": config_dict, "architecture": architecture})
       last_saved = done
     writer.flush()
+    if preempted:
+      logging.warning("Preempted: saved step %d in %s.", done, workdir)
+      raise Preempted(done, workdir)
     interval_start, interval_steps = time.perf_counter(), 0
   return state
