@@ -62,16 +62,21 @@ def test_resume_refuses_changed_architecture(tmp_path):
     train.train_and_evaluate(toy_config(num_train_steps=4, model__features=4), tmp_path)
 
 
+def toy_launch_flags(workdir, checkpoint_every_steps):
+  """`launch.train` flags of a 6-step toy run equal to `toy_config(num_train_steps=6, ...)`."""
+  return ["--config=configs/toy_regression.py", f"--workdir={workdir}",
+          "--config.num_train_steps=6", "--config.global_batch_size=4",
+          "--config.log_every_steps=1", "--config.eval_every_steps=3",
+          f"--config.checkpoint_every_steps={checkpoint_every_steps}",
+          "--config.keep_checkpoints=10", "--config.tensorboard=False",
+          "--config.model.height=8", "--config.model.width=8", "--config.data.num_train=16",
+          "--config.eval.num_examples=6", "--config.eval.batch_size=4"]
+
+
 def test_sigkilled_launch_resumes_to_the_uninterrupted_result(tmp_path):
   config = toy_config(num_train_steps=6, checkpoint_every_steps=2)
   reference = train.train_and_evaluate(config, tmp_path / "straight")
-  flags = ["--config=configs/toy_regression.py", f"--workdir={tmp_path / 'killed'}",
-           "--config.num_train_steps=6", "--config.global_batch_size=4",
-           "--config.log_every_steps=1", "--config.eval_every_steps=3",
-           "--config.checkpoint_every_steps=2", "--config.keep_checkpoints=10",
-           "--config.tensorboard=False", "--config.model.height=8", "--config.model.width=8",
-           "--config.data.num_train=16", "--config.eval.num_examples=6",
-           "--config.eval.batch_size=4"]
+  flags = toy_launch_flags(tmp_path / "killed", checkpoint_every_steps=2)
   killed = run_launcher("launch.train", *flags, env={"TFIC_TEST_KILL_AT_BATCH": "5"})
   assert killed.returncode == -9, killed.stderr[-2000:]
   assert checkpoint.create_manager(tmp_path / "killed", None).latest_step() == 4
@@ -86,13 +91,7 @@ def test_sigkilled_launch_resumes_to_the_uninterrupted_result(tmp_path):
 def test_sigterm_saves_the_current_step_and_resumes_to_the_uninterrupted_result(tmp_path):
   config = toy_config(num_train_steps=6, checkpoint_every_steps=0)
   reference = train.train_and_evaluate(config, tmp_path / "straight")
-  flags = ["--config=configs/toy_regression.py", f"--workdir={tmp_path / 'preempted'}",
-           "--config.num_train_steps=6", "--config.global_batch_size=4",
-           "--config.log_every_steps=1", "--config.eval_every_steps=3",
-           "--config.checkpoint_every_steps=0", "--config.keep_checkpoints=10",
-           "--config.tensorboard=False", "--config.model.height=8", "--config.model.width=8",
-           "--config.data.num_train=16", "--config.eval.num_examples=6",
-           "--config.eval.batch_size=4"]
+  flags = toy_launch_flags(tmp_path / "preempted", checkpoint_every_steps=0)
   # SIGTERM arrives while batch 3 is prefetched (so within the first steps). With no periodic
   # checkpoints, a saved step before the last one can only be the preemption save.
   preempted = run_launcher("launch.train", *flags, env={"TFIC_TEST_SIGTERM_AT_BATCH": "3"})
