@@ -1,4 +1,4 @@
-"""Makes the repo and this folder importable; installs the test-only pipeline fallback."""
+"""Makes the repo and this folder importable (train_testlib, run_launch)."""
 
 import os
 import sys

@@ -1,4 +1,4 @@
-"""Runs a launcher module in a subprocess test, with the test-only pipeline fallback if needed.
+"""Runs a launcher module in a subprocess test, optionally signalling itself at a given batch.
 
   python tests/train/run_launch.py launch.train --config=... --workdir=...
 """
@@ -9,11 +9,6 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-import fallback_pipeline  # pylint: disable=g-import-not-at-top
-
-fallback_pipeline.install_if_missing()
-
 
 
 def _signal_at_batch(signum: int, at_batch: int, delay_s: float) -> None:

@@ -11,8 +11,6 @@ from train_testlib import REPO
 SCRIPT = textwrap.dedent("""
     import sys
     sys.path[:0] = [{repo!r}, {here!r}]
-    import fallback_pipeline
-    fallback_pipeline.install_if_missing()
     import jax
     import numpy as np
     from train_testlib import toy_config

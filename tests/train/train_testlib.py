@@ -19,9 +19,6 @@ CACHE_ENV = {"JAX_COMPILATION_CACHE_DIR": XLA_CACHE_DIR,
              "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "-1"}
 os.environ.update(CACHE_ENV)
 
-import fallback_pipeline  # pylint: disable=g-import-not-at-top,wrong-import-position
-
-fallback_pipeline.install_if_missing()
 
 
 def _enable_compilation_cache():
