@@ -73,8 +73,7 @@ class Readers:
       self.model = self.variables = None
     self.has_tesseract = tesseract.available()
     if not self.has_tesseract:
-      log("note: no Tesseract column: the tesseract binary is not installed "
-          "(apt-get install tesseract-ocr tesseract-ocr-eng).")
+      log(f"note: no Tesseract column: the binary is not installed; {tesseract.INSTALL_HINT}.")
 
   def judge(self, images: Sequence[np.ndarray]) -> list[str] | None:
     if self.model is None:
@@ -102,9 +101,8 @@ def code_to_files(images, codec: str, target_bpp: float, out_dir: pathlib.Path):
     point = classical.best_at_rate(image, codec, target_bpp, steps=6)
     if point is None:  # even the lowest quality is above the target: use it, say so in bpp
       point = min(classical.sweep(image, codec, [coder.quality_range[0]]), key=lambda p: p.bpp)
-    stream = classical.encode(image, codec, point.quality, point.downscale)
     path = out_dir / f"{index:03d}_{codec}_{target_bpp:g}bpp_x{point.downscale}{coder.extension}"
-    path.write_bytes(stream)
+    path.write_bytes(point.stream)
     decoded.append(classical.decode(path.read_bytes(), image.shape))
     num_bits += 8 * path.stat().st_size
     pixels += image.shape[0] * image.shape[1]

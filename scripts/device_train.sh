@@ -7,7 +7,7 @@
 #
 # 1. installs carried wheels (.whl/*.whl, .whl/extra on PYTHONPATH) when present;
 # 2. builds the stage's dataset with 16 workers (DATASET / DATA_CONFIG env vars);
-# 3. a 150-step probe run measures real steps/s, data pipeline included;
+# 3. an 80-step probe run measures real steps/s, data pipeline included (the slowest interval);
 # 4. the real run gets num_train_steps sized to fit what is left of BUDGET_S;
 # 5. exports the model (variables.msgpack, config.json, card skeleton) and metrics to $OUT.
 set -euo pipefail

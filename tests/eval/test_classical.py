@@ -101,3 +101,12 @@ def test_best_at_rate_respects_the_budget_and_returns_none_below_reach():
     _, next_bytes = classical.encode_decode(image, "jpeg", best.quality + 1, best.downscale)
     assert 8 * next_bytes / (48 * 128) > target_bpp
   assert classical.best_at_rate(image, "jpeg", 0.01, downscales=(1,)) is None
+
+
+@pytest.mark.parametrize("stream", [b"", b"not an image at all", None])
+def test_corrupt_or_truncated_stream_is_a_bitstream_error(stream):
+  image = np.full((32, 64, 3), 200, np.uint8)
+  if stream is None:  # a real file, truncated
+    stream = classical.encode(image, "jpeg", 50)[:40]
+  with pytest.raises(errors.BitstreamError, match="cannot decode"):
+    classical.decode(stream, image.shape)

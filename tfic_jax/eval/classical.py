@@ -257,21 +257,24 @@ class RatePoint:
   bpp: float
   psnr: float
   decoded: np.ndarray = dataclasses.field(repr=False)
+  stream: bytes = dataclasses.field(repr=False)  # the file's bytes (a caller may write them)
 
 
 def _rate_point(
     image: np.ndarray, codec: str, quality: float, downscale: int, **encoder_options
 ) -> RatePoint:
-  decoded, num_bytes = encode_decode(image, codec, quality, downscale, **encoder_options)
+  stream = encode(image, codec, quality, downscale, **encoder_options)
+  decoded = decode(stream, np.asarray(image).shape)
   height, width = image.shape[:2]
   return RatePoint(
       codec=codec,
       quality=quality,
       downscale=downscale,
-      num_bytes=num_bytes,
-      bpp=metrics.bpp(num_bytes, height, width),
+      num_bytes=len(stream),
+      bpp=metrics.bpp(len(stream), height, width),
       psnr=metrics.psnr(image, decoded),
       decoded=decoded,
+      stream=stream,
   )
 
 
