@@ -1,0 +1,59 @@
+r"""Measures the DnCNN dequantizer on book test patches (docs/results.md, issue 7).
+
+  python -m launch.eval_dequant --num_pages=20 --out_dir=workdirs/eval_dequant \
+      --figure=docs/img/dncnn_fig9.png
+  python -m launch.eval_dequant --workdir=workdirs/dncnn_small --tesseract=false
+
+For the degraded, DnCNN-restored and clean version of every test patch: OCR accuracy by
+Tesseract (psm 6) and by the OCR judge (word by word in the ground-truth boxes), and PSNR;
+restoration throughput on this backend; optionally a Fig. 9-like picture (degraded | clean |
+restored). Logic in tfic_jax/dequant/evaluate.py.
+"""
+
+import pathlib
+import sys
+
+from absl import app
+from absl import flags
+from absl import logging
+
+from tfic_jax import errors
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("workdir", None,
+                    "DnCNN training workdir or model directory (default: models/dncnn_default).")
+flags.DEFINE_string("judge", None, "OCR judge workdir or model (default: models/ocr_default).")
+flags.DEFINE_integer("num_pages", 10, "Book test pages (10 patches each).")
+flags.DEFINE_bool("tesseract", True, "Also read the patches with Tesseract.")
+flags.DEFINE_bool("use_judge", True, "Also read the patches with the OCR judge.")
+flags.DEFINE_string("out_dir", None, "Where to write eval_dequant.json (with every reading).")
+flags.DEFINE_string("figure", None, "Where to write the Fig. 9-like PNG (none if unset).")
+flags.DEFINE_integer("figure_rows", 4, "Patches in the figure (those with the most lines).")
+flags.DEFINE_integer("batch_size", 50, "Patches per restoration batch.")
+flags.DEFINE_list("time_batches", ["1", "16"], "Batch sizes to time the restoration at.")
+flags.DEFINE_integer("time_repeats", 5, "Timed calls per batch size (median).")
+flags.DEFINE_bool("time_page", True, "Also time the restoration of one whole page.")
+flags.DEFINE_integer("num_workers", 2, "Processes rendering pages and running Tesseract.")
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  logging.set_verbosity(logging.WARNING)
+  from tfic_jax.dequant import evaluate  # pylint: disable=g-import-not-at-top
+  try:
+    evaluate.run(
+        model_path=FLAGS.workdir, num_pages=FLAGS.num_pages, use_tesseract=FLAGS.tesseract,
+        use_judge=FLAGS.use_judge, judge_path=FLAGS.judge,
+        out_dir=pathlib.Path(FLAGS.out_dir) if FLAGS.out_dir else None,
+        figure_path=pathlib.Path(FLAGS.figure) if FLAGS.figure else None,
+        figure_rows=FLAGS.figure_rows, batch_size=FLAGS.batch_size,
+        time_batches=[int(b) for b in FLAGS.time_batches], time_repeats=FLAGS.time_repeats,
+        time_whole_page=FLAGS.time_page, num_workers=FLAGS.num_workers)
+  except errors.TficError as e:
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,78 @@
+"""DnCNN (tfic_jax/dequant/models.py): the paper's architecture, residual form, any size."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from configs import dncnn
+from configs import dncnn_small
+from configs import dncnn_tiny
+from tfic_jax import errors
+from tfic_jax.dequant import api
+
+
+def _tiny():
+  return api.build(dncnn_tiny.get_config())
+
+
+def test_paper_size_has_17_layers_of_64_channels_and_556k_params():
+  model = api.build(dncnn.get_config())
+  params = model.abstract_variables()["params"]
+  convs = sorted(name for name in params if name.startswith("conv"))
+  assert len(convs) == 17 and len([n for n in params if n.startswith("bn_")]) == 15
+  assert params["conv_in"]["kernel"].shape == (3, 3, 1, 64)
+  assert params["conv_8"]["kernel"].shape == (3, 3, 64, 64)
+  assert params["conv_out"]["kernel"].shape == (3, 3, 64, 1)
+  # conv_in 3·3·64+64, 15 × (3·3·64·64 + BN scale/bias 128), conv_out 3·3·64+1.
+  assert model.num_params() == 640 + 15 * (36_864 + 128) + 577 == 556_097
+
+
+def test_depth_and_width_are_config_fields():
+  model = api.build(dncnn_small.get_config())
+  assert (model.depth, model.features) == (10, 32)
+  assert model.num_params() < api.build(dncnn.get_config()).num_params() / 5
+
+
+def test_output_has_the_input_shape_on_patches_and_other_sizes():
+  model = _tiny()
+  variables = model.init(jax.random.key(0))
+  for shape in [(2, 64, 256, 1), (1, 40, 72, 1), (1, 1024, 768, 1)]:
+    out = api.apply(model, variables, jnp.full(shape, 0.5))
+    assert out.shape == shape and out.dtype == jnp.float32
+
+
+def test_output_is_the_input_minus_the_predicted_residual():
+  model = _tiny()
+  variables = jax.tree.map(np.asarray, model.init(jax.random.key(0)))
+  images = np.random.default_rng(0).random((2, 32, 64, 1)).astype(np.float32)
+  # With a zero last convolution r̂ = bias: x̂ must be exactly x − bias.
+  variables["params"]["conv_out"]["kernel"] = np.zeros_like(
+      variables["params"]["conv_out"]["kernel"])
+  variables["params"]["conv_out"]["bias"] = np.array([0.25], np.float32)
+  np.testing.assert_allclose(api.apply(model, variables, images), images - 0.25, atol=1e-6)
+  # A trained-like last layer changes x̂ by exactly what it adds to r̂ (x̂ = x − r̂, not + r̂).
+  variables["params"]["conv_out"]["bias"] = np.array([-0.5], np.float32)
+  np.testing.assert_allclose(api.apply(model, variables, images), images + 0.5, atol=1e-6)
+
+
+def test_bfloat16_compute_keeps_float32_params_and_output():
+  config = dncnn_tiny.get_config()
+  config.compute_dtype = "bfloat16"
+  model = api.build(config)
+  variables = model.init(jax.random.key(0))
+  assert all(x.dtype == jnp.float32 for x in jax.tree.leaves(variables))
+  images = jnp.asarray(np.random.default_rng(1).random((1, 32, 64, 1)), jnp.float32)
+  out_bf16 = api.apply(model, variables, images)
+  out_f32 = api.apply(api.build(config, dtype="float32"), variables, images)
+  assert out_bf16.dtype == jnp.float32
+  np.testing.assert_allclose(out_bf16, out_f32, atol=0.05)
+
+
+def test_bad_architecture_fields_are_clear_errors():
+  config = dncnn_tiny.get_config()
+  config.model.depth = 1
+  with pytest.raises(errors.TficError, match="depth >= 2"):
+    api.build(config)
+  with pytest.raises(errors.TficError, match="compute dtype"):
+    api.build(dncnn_tiny.get_config(), dtype="int8")
