@@ -11,6 +11,7 @@ from tfic_jax.train import stage as stage_lib
 _STAGES = {
     "toy": "tfic_jax.train.toy:ToyStage",
     "ocr": "tfic_jax.ocr.stage:OCRStage",
+    "craft": "tfic_jax.detect.stage:CraftStage",
     "dncnn": "tfic_jax.dequant.stage:DnCNNStage",
     # Planned: "codec", "tfic", "dncnn", "craft", "dequant_ocr".
 }

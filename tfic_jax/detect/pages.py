@@ -1,0 +1,168 @@
+"""Book pages for CRAFT: rendered with exact character boxes, clean and degraded, and crops.
+
+Pages are those of `book_patches/default` (`tfic_jax.data.book`, seed `builders.BOOK_SEED`, the
+same 80/20 page split and disjoint sentence pools), rendered here whole because a detector
+needs every character's box, which the 64×256 patches keep only for whole words. Rendering
+takes ~1.5 s a page, so rendered pages are cached per process.
+
+A crop is taken at a magnification `scale` (image pixels per page pixel) by one affine warp,
+so its character boxes are exact at any scale: `crop(page, ...)` returns the crop and the
+boxes in crop coordinates.
+"""
+
+import dataclasses
+import functools
+import threading
+
+import cv2
+import numpy as np
+
+from tfic_jax import errors
+from tfic_jax.data import book
+
+BOOK_SEED = 2285  # tfic_jax.data.builders.BOOK_SEED (not imported: that pulls in tfds).
+NUM_BOOK_PAGES = 2285  # book_patches/default: its split of page indices is ours.
+KINDS = ("clean", "degraded")
+# The data pipeline's threads share the page cache; gathering the corpus (`ast.parse`) is not
+# thread-safe, and one render per page is enough.
+_RENDER_LOCK = threading.Lock()
+
+
+@dataclasses.dataclass(frozen=True)
+class BookPage:
+  clean: np.ndarray  # uint8 [H, W, 1]
+  degraded: np.ndarray  # uint8 [H, W, 1]: book.degrade (3× down, JPEG q=1, up)
+  char_boxes: np.ndarray  # float32 [N, 4] (x0, y0, x1, y1), reading order
+  char_word: np.ndarray  # int32 [N] page word id of each character
+  word_boxes: np.ndarray  # float32 [M, 4] union of each word's character boxes, word order
+  page_index: int
+
+  def image(self, kind: str) -> np.ndarray:
+    if kind not in KINDS:
+      raise errors.TficError(f"page kind {kind!r}: use one of {KINDS}")
+    return self.clean if kind == "clean" else self.degraded
+
+
+def word_boxes_of(char_boxes: np.ndarray, char_word: np.ndarray) -> np.ndarray:
+  """Union box per distinct word id (sorted by id) of character boxes [N, 4]."""
+  char_boxes = np.asarray(char_boxes, np.float32).reshape(-1, 4)
+  boxes = [np.concatenate([char_boxes[char_word == w, :2].min(0),
+                           char_boxes[char_word == w, 2:].max(0)])
+           for w in np.unique(char_word)]
+  return np.asarray(boxes, np.float32).reshape(-1, 4)
+
+
+def page_indices(split: str) -> np.ndarray:
+  """Page indices of `split` ('train' | 'test') in book_patches/default."""
+  if split not in ("train", "test"):
+    raise errors.DatasetError(f"book pages: split {split!r}, expected 'train' or 'test'")
+  return book.split_pages(NUM_BOOK_PAGES, BOOK_SEED)[split]
+
+
+@functools.lru_cache(maxsize=2)
+def _sentences(split: str) -> tuple[str, ...]:
+  return book.sentence_pool(book.gather_sentences(), split)
+
+
+def render(split: str, position: int, degrade_factor: float = book.DEFAULT_DEGRADE_FACTOR,
+           quality: int = 1) -> BookPage:
+  """The `position`-th page of `split` (deterministic; cached, thread-safe)."""
+  with _RENDER_LOCK:
+    return _render(split, position, degrade_factor, quality)
+
+
+@functools.lru_cache(maxsize=None)
+def _render(split: str, position: int, degrade_factor: float, quality: int) -> BookPage:
+  indices = page_indices(split)
+  page_index = int(indices[position % len(indices)])
+  page = book.make_page(_sentences(split), page_index, BOOK_SEED)
+  return BookPage(clean=page.image, degraded=book.degrade(page.image, degrade_factor, quality),
+                  char_boxes=page.char_boxes.astype(np.float32), char_word=page.char_word,
+                  word_boxes=word_boxes_of(page.char_boxes, page.char_word),
+                  page_index=page_index)
+
+
+class PageSource:
+  """Random access to the first `num_pages` pages of a split: `source[i]` → {"page"}."""
+
+  def __init__(self, split: str, num_pages: int):
+    if num_pages <= 0:
+      raise errors.DatasetError(f"book pages: num_pages must be > 0, got {num_pages}")
+    self.split, self.num_pages = split, int(num_pages)
+
+  def __len__(self) -> int:
+    return self.num_pages
+
+  def __getitem__(self, index: int) -> dict:
+    return {"page": render(self.split, int(index) % self.num_pages)}
+
+  def __repr__(self):
+    return f"PageSource({self.split}, n={self.num_pages})"
+
+
+class CropSource:
+  """Fixed crops for evaluation: `crops_per_page` per page, corners drawn from (seed, page)."""
+
+  def __init__(self, split: str, num_pages: int, crops_per_page: int, region: int, seed: int,
+               kind: str):
+    self.pages = PageSource(split, num_pages)
+    self.crops_per_page, self.region, self.seed, self.kind = crops_per_page, region, seed, kind
+
+  def __len__(self) -> int:
+    return len(self.pages) * self.crops_per_page
+
+  def __getitem__(self, index: int) -> dict:
+    page_position, crop_index = divmod(int(index) % len(self), self.crops_per_page)
+    page = self.pages[page_position]["page"]
+    rng = np.random.default_rng((self.seed, page_position, crop_index))
+    left, top = text_corner(page, self.region, rng, text_probability=1.0)
+    return {"page": page, "corner": (left, top), "kind": self.kind}
+
+
+def text_corner(page: BookPage, region: float, rng: np.random.Generator,
+                text_probability: float = 0.9) -> tuple[float, float]:
+  """Top-left corner (page pixels) of a `region`-sized window: centred near a random character
+  with probability `text_probability`, else anywhere; always inside the page."""
+  height, width = page.clean.shape[:2]
+  if len(page.char_boxes) and rng.uniform() < text_probability:
+    box = page.char_boxes[int(rng.integers(len(page.char_boxes)))]
+    centre = (box[:2] + box[2:]) / 2 + rng.uniform(-region / 4, region / 4, 2)
+    left, top = centre - region / 2
+  else:
+    left, top = rng.uniform(0, [max(width - region, 0), max(height - region, 0)])
+  return (float(np.clip(left, 0, max(width - region, 0))),
+          float(np.clip(top, 0, max(height - region, 0))))
+
+
+def crop(image: np.ndarray, char_boxes: np.ndarray, corner, scale: float, size: int
+         ) -> tuple[np.ndarray, np.ndarray]:
+  """The `size`×`size` window of `image` whose top-left is `corner` (page pixels), magnified by
+  `scale`: (uint8 [size, size, 1], char boxes in crop pixels [N, 4]). Outside is white."""
+  left, top = corner
+  matrix = np.float32([[scale, 0, -scale * left], [0, scale, -scale * top]])
+  # warpAffine maps pixel centres (i + 0.5 in our box convention) with the same matrix once
+  # the half-pixel offsets are folded in: x' + 0.5 = scale · (x + 0.5 - left).
+  matrix[:, 2] += 0.5 * scale - 0.5
+  warped = cv2.warpAffine(image[:, :, 0], matrix, (size, size), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=255)
+  return warped[:, :, None], to_crop(char_boxes, corner, scale)
+
+
+def to_crop(boxes: np.ndarray, corner, scale: float) -> np.ndarray:
+  """Page boxes [N, 4] → boxes in the pixels of the crop at `corner` magnified by `scale`."""
+  left, top = corner
+  return (np.asarray(boxes, np.float32).reshape(-1, 4)
+          - np.float32([left, top, left, top])) * scale
+
+
+def boxes_inside(boxes: np.ndarray, width: float, height: float | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+  """(fully inside [0, width] × [0, height], partly inside) masks of boxes [N, 4]; the
+  window is square when `height` is None."""
+  height = width if height is None else height
+  boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+  touches = (boxes[:, 2] > 0) & (boxes[:, 3] > 0) & (boxes[:, 0] < width) & (
+      boxes[:, 1] < height)
+  inside = (boxes[:, 0] >= 0) & (boxes[:, 1] >= 0) & (boxes[:, 2] <= width) & (
+      boxes[:, 3] <= height)
+  return inside, touches & ~inside
