@@ -1,0 +1,196 @@
+"""Detection precision / recall / H-mean at IoU ≥ 0.5, and page OCR through the detector.
+
+Matching (ICDAR 2015 style, axis-aligned boxes): detections and ground-truth words are paired
+one to one, greedily by decreasing IoU, when their IoU is at least 0.5. A detection that
+matches no ground truth but lies mostly (≥ 50 % of its area) on a *don't-care* box — a word cut
+by the border of a crop or patch, whose visible part the detector may rightly find — is
+dropped before counting. Precision = matched / counted detections, recall = matched / ground
+truth words, H-mean their harmonic mean, all pooled over the evaluated images.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from tfic_jax.detect import postprocess
+
+IOU_THRESHOLD = 0.5
+
+
+@dataclasses.dataclass
+class Counts:
+  matched: int = 0
+  detections: int = 0  # counted (not don't-care) detections
+  ground_truth: int = 0
+
+  def __iadd__(self, other: "Counts") -> "Counts":
+    self.matched += other.matched
+    self.detections += other.detections
+    self.ground_truth += other.ground_truth
+    return self
+
+  def summary(self) -> dict:
+    precision = self.matched / self.detections if self.detections else 0.0
+    recall = self.matched / self.ground_truth if self.ground_truth else 0.0
+    hmean = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "hmean": hmean,
+            "num_detections": self.detections, "num_words": self.ground_truth}
+
+
+def box_area(boxes: np.ndarray) -> np.ndarray:
+  boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+  return np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
+
+
+def intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+  """Pairwise intersection areas [N, M] of boxes [N, 4] and [M, 4]."""
+  a = np.asarray(a, np.float32).reshape(-1, 4)
+  b = np.asarray(b, np.float32).reshape(-1, 4)
+  width = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+  height = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+  return np.clip(width, 0, None) * np.clip(height, 0, None)
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+  """Pairwise IoU [N, M] of axis-aligned boxes (x0, y0, x1, y1)."""
+  inter = intersection(a, b)
+  union = box_area(a)[:, None] + box_area(b)[None, :] - inter
+  return inter / np.maximum(union, 1e-9)
+
+
+def match(detections: np.ndarray, ground_truth: np.ndarray, dont_care: np.ndarray = None,
+          iou_threshold: float = IOU_THRESHOLD) -> Counts:
+  """Counts of one image (see the module docstring)."""
+  detections = np.asarray(detections, np.float32).reshape(-1, 4)
+  ground_truth = np.asarray(ground_truth, np.float32).reshape(-1, 4)
+  iou = box_iou(detections, ground_truth)
+  pairs = np.argwhere(iou >= iou_threshold)
+  order = np.argsort(-iou[pairs[:, 0], pairs[:, 1]], kind="stable")
+  used_det, used_gt = set(), set()
+  for d, g in pairs[order]:
+    if d not in used_det and g not in used_gt:
+      used_det.add(d)
+      used_gt.add(g)
+  unmatched = np.setdiff1d(np.arange(len(detections)), list(used_det))
+  ignored = 0
+  if dont_care is not None and len(unmatched) and np.size(dont_care):
+    covered = intersection(detections[unmatched], dont_care).max(axis=1)
+    ignored = int(np.sum(covered >= 0.5 * box_area(detections[unmatched])))
+  return Counts(matched=len(used_det), detections=len(detections) - ignored,
+                ground_truth=len(ground_truth))
+
+
+# ------------------------------------------------------------------------------ test data
+
+
+def patch_dont_care(page_word_boxes: np.ndarray, corner, width: int, height: int
+                    ) -> np.ndarray:
+  """Boxes [N, 4] (patch coordinates, clipped to it) of the words of the page that a patch
+  window at `corner` (left, top) cuts: partly visible words, whose visible part a detector
+  may rightly find, including lines cut through their height."""
+  from tfic_jax.detect import pages  # pylint: disable=g-import-not-at-top
+  boxes = pages.to_crop(page_word_boxes, corner, 1.0)
+  _, partly = pages.boxes_inside(boxes, width, height)
+  return np.clip(boxes[partly], 0, [width, height, width, height])
+
+
+# ------------------------------------------------------------------------------ evaluation
+
+
+def evaluate_pages(detector, variables, num_pages: int, kinds=("clean", "degraded")) -> dict:
+  """{kind: Counts.summary()} over the first `num_pages` whole test pages (1024×768)."""
+  from tfic_jax.detect import api  # pylint: disable=g-import-not-at-top
+  from tfic_jax.detect import pages  # pylint: disable=g-import-not-at-top
+  counts = {kind: Counts() for kind in kinds}
+  for position in range(num_pages):
+    page = pages.render("test", position)
+    for kind in kinds:
+      found = api.detect(detector, variables, page.image(kind))
+      counts[kind] += match(found.boxes, page.word_boxes)
+  return {kind: {**c.summary(), "num_images": num_pages} for kind, c in counts.items()}
+
+
+def evaluate_patches(detector, variables, patches: list, kinds=("clean", "degraded"),
+                     ocr=None) -> dict:
+  """{kind: detection summary [+ page OCR]} over book test patches (64×256).
+
+  `patches` are the builder's (`book.page_patches`, with their page index and corner).
+  Ground truth: the patch's whole words; words it cuts are don't-care. With `ocr` =
+  (ocr_model, ocr_variables), also the mean OCR accuracy (the paper's metric) of the patch
+  text read through the detector (`ocr_detected`) and through the ground-truth boxes of the
+  visible words (`ocr_gt_boxes`), with the same recognizer.
+  """
+  from tfic_jax import metrics  # pylint: disable=g-import-not-at-top
+  from tfic_jax.detect import api  # pylint: disable=g-import-not-at-top
+  from tfic_jax.detect import page_ocr  # pylint: disable=g-import-not-at-top
+  from tfic_jax.detect import pages  # pylint: disable=g-import-not-at-top
+  from tfic_jax.eval import ocr_judge  # pylint: disable=g-import-not-at-top
+  test_pages = list(pages.page_indices("test"))
+  results = {}
+  for kind in kinds:
+    counts, detected_texts, gt_box_texts = Counts(), [], []
+    for patch in patches:
+      image = patch[kind]
+      page = pages.render("test", test_pages.index(int(patch["page"])))
+      dont_care = patch_dont_care(page.word_boxes, patch["corner"], image.shape[1],
+                                  image.shape[0])
+      found = api.detect(detector, variables, image)
+      counts += match(found.boxes, patch["word_boxes"], dont_care)
+      if ocr is not None:
+        order = postprocess.reading_order(found.boxes)
+        detected_texts.append(page_ocr.read_lines(
+            *ocr, image, [found.boxes[line] for line in order]).text)
+        gt_lines = ocr_judge.word_boxes_by_line(patch["text"], patch["char_boxes"])
+        gt_box_texts.append(page_ocr.read_lines(*ocr, image, gt_lines).text)
+    results[kind] = {**counts.summary(), "num_images": len(patches)}
+    if ocr is not None:
+      texts = [patch["text"] for patch in patches]
+      results[kind]["ocr_detected"] = metrics.mean_ocr_accuracy(texts, detected_texts)
+      results[kind]["ocr_gt_boxes"] = metrics.mean_ocr_accuracy(texts, gt_box_texts)
+      results[kind]["readings"] = [{"text": t, "detected": d, "gt_boxes": g} for t, d, g in
+                                   zip(texts, detected_texts, gt_box_texts)]
+  return results
+
+
+def run(detector_path=None, ocr_path=None, num_pages: int = 10, patch_pages: int = 10,
+        kinds=("clean", "degraded"), page_ocr_enabled: bool = True) -> dict:
+  """Everything `launch.eval_detect` reports: detection on whole test pages and on test
+  patches, and page OCR on the patches (see docs/results.md)."""
+  import jax  # pylint: disable=g-import-not-at-top
+  from tfic_jax.detect import api  # pylint: disable=g-import-not-at-top
+  from tfic_jax.eval import ocr_judge  # pylint: disable=g-import-not-at-top
+  detector, variables = api.load(detector_path)
+  ocr = None
+  if page_ocr_enabled:
+    from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
+    ocr = ocr_api.load(ocr_path)
+  _, patches = ocr_judge.book_test_patches(patch_pages)
+  report = {
+      "detector": {"path": str(detector_path or api.DEFAULT_MODEL),
+                   "num_params": detector.num_params(), **detector.fields,
+                   **detector.settings},
+      "ocr_model": str(ocr_path or "ocr_default") if ocr else None,
+      "backend": jax.default_backend(),
+      "pages": evaluate_pages(detector, variables, num_pages, kinds),
+      "patches": evaluate_patches(detector, variables, patches, kinds, ocr),
+  }
+  return report
+
+
+def format_table(report: dict) -> str:
+  """Markdown summary of `run`'s report."""
+  detector = report["detector"]
+  lines = [f"CRAFT `{detector['path']}` ({detector['num_params']:,} params, mag_ratio "
+           f"{detector['mag_ratio']}) on {report['backend']}; IoU ≥ {IOU_THRESHOLD}.", "",
+           "| test set | images | words | precision | recall | H-mean |", "|---|---|---|---|---|---|"]
+  for where, name in (("pages", "whole pages 1024×768"), ("patches", "patches 64×256")):
+    for kind, row in report[where].items():
+      lines.append(f"| {name}, {kind} | {row['num_images']} | {row['num_words']} | "
+                   f"{row['precision']:.3f} | {row['recall']:.3f} | {row['hmean']:.3f} |")
+  if report["ocr_model"]:
+    lines += ["", f"Page OCR on the patches with `{report['ocr_model']}` (mean OCR accuracy, the "
+              "paper's metric):", "", "| patches | detect + recognize | ground-truth boxes + "
+              "recognize |", "|---|---|---|"]
+    for kind, row in report["patches"].items():
+      lines.append(f"| {kind} | {row['ocr_detected']:.3f} | {row['ocr_gt_boxes']:.3f} |")
+  return "\n".join(lines)
