@@ -12,6 +12,7 @@ _STAGES = {
     "toy": "tfic_jax.train.toy:ToyStage",
     "ocr": "tfic_jax.ocr.stage:OCRStage",
     "craft": "tfic_jax.detect.stage:CraftStage",
+    "codec": "tfic_jax.codec.stage:CodecStage",
     "dncnn": "tfic_jax.dequant.stage:DnCNNStage",
     # Planned: "codec", "tfic", "dncnn", "craft", "dequant_ocr".
 }

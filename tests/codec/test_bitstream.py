@@ -1,0 +1,151 @@
+"""Real bitstreams: round trips, exact latents, determinism, refusal of bad files."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import zlib
+
+import constriction
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from tfic_jax import errors
+from tfic_jax.codec import api
+from tfic_jax.codec import bitstream
+from tfic_jax.codec import entropy
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _image(height, width, seed=0):
+  rng = np.random.default_rng(seed)
+  image = np.full((height, width, 3), 230, np.uint8)
+  image[height // 3: height // 2, width // 5: 4 * width // 5] = rng.integers(
+      0, 120, (height // 2 - height // 3, 4 * width // 5 - width // 5, 3))
+  return image
+
+
+def test_random_latents_round_trip_through_the_coder():
+  rng = np.random.default_rng(0)
+  levels = rng.integers(0, 64, 5000).astype(np.int32)
+  stds = entropy.SCALE_TABLE[levels]
+  symbols = np.clip(np.round(rng.normal(size=5000) * stds), -bitstream.Y_RANGE,
+                    bitstream.Y_RANGE).astype(np.int32)
+  model = constriction.stream.model.QuantizedGaussian(-bitstream.Y_RANGE, bitstream.Y_RANGE)
+  encoder = constriction.stream.queue.RangeEncoder()
+  encoder.encode(symbols, model, np.zeros(5000), stds)
+  decoder = constriction.stream.queue.RangeDecoder(encoder.get_compressed())
+  np.testing.assert_array_equal(decoder.decode(model, np.zeros(5000), stds), symbols)
+
+
+@pytest.mark.parametrize("height,width", [(70, 45), (64, 64), (1, 1), (130, 200)])
+def test_odd_sizes_round_trip_with_bit_exact_latents(codec, height, width):
+  image = _image(height, width)
+  data, enc = bitstream.compress(codec, image, return_latents=True)
+  decoded, dec = bitstream.decompress(codec, data, return_latents=True)
+  assert decoded.shape == image.shape and decoded.dtype == np.uint8
+  np.testing.assert_array_equal(enc["z_symbols"], dec["z_symbols"])
+  np.testing.assert_array_equal(enc["symbols"], dec["symbols"])
+  np.testing.assert_array_equal(enc["levels"], dec["levels"])
+  assert enc["y_hat"].tobytes() == dec["y_hat"].tobytes()  # bit-exact ŷ
+
+
+def test_channel_slices_round_trip(sliced_codec):
+  data, enc = bitstream.compress(sliced_codec, _image(64, 128), return_latents=True)
+  _, dec = bitstream.decompress(sliced_codec, data, return_latents=True)
+  assert enc["y_hat"].tobytes() == dec["y_hat"].tobytes()
+
+
+def test_decoded_image_is_the_models_reconstruction(codec):
+  image = _image(64, 128)
+  decoded = bitstream.decompress(codec, bitstream.compress(codec, image))
+  out = api.forward(codec.model, codec.variables, jnp.asarray(image, jnp.float32)[None] / 255.0)
+  expected = np.asarray(jnp.round(jnp.clip(out["x_hat"][0], 0, 1) * 255), np.uint8)
+  # The forward pass rounds ŷ in float32, the coder in float64: allow a 1-level difference.
+  assert np.abs(decoded.astype(int) - expected.astype(int)).max() <= 1
+
+
+def test_bitstream_is_deterministic(codec):
+  image = _image(96, 150, seed=3)
+  assert bitstream.compress(codec, image) == bitstream.compress(codec, image)
+
+
+def test_real_rate_matches_the_estimate(codec):
+  image = _image(128, 256, seed=1)
+  data = bitstream.compress(codec, image)
+  out = api.forward(codec.model, codec.variables, jnp.asarray(image, jnp.float32)[None] / 255.0)
+  estimated_bits = float(out["bpp"][0]) * 128 * 256
+  header_bits = 8 * (len(bitstream.Header("tiny", b"\0" * 8, 1, 1, 0, 0, 0).pack()) + 4)
+  assert 8 * len(data) <= estimated_bits * 1.05 + header_bits + 64
+  assert 8 * len(data) >= estimated_bits * 0.95
+
+
+def test_truncated_corrupt_and_foreign_files_are_refused(codec, make_codec):
+  data = bitstream.compress(codec, _image(64, 64))
+  with pytest.raises(errors.BitstreamError, match="truncated"):
+    bitstream.decompress(codec, data[:-3])
+  with pytest.raises(errors.BitstreamError, match="truncated"):
+    bitstream.decompress(codec, data[:10])
+  corrupt = bytearray(data)
+  corrupt[-1] ^= 0xFF
+  with pytest.raises(errors.BitstreamError, match="checksum"):
+    bitstream.decompress(codec, bytes(corrupt))
+  with pytest.raises(errors.BitstreamError, match="not a tfic"):
+    bitstream.decompress(codec, b"\x89PNG\r\n\x1a\n" + data[8:])
+  future = bytearray(data)
+  future[4] = 99
+  with pytest.raises(errors.BitstreamError, match="version"):
+    bitstream.decompress(codec, bytes(future))
+  other = make_codec(seed=1, name="other")
+  with pytest.raises(errors.BitstreamError, match="made by model"):
+    bitstream.decompress(other, data)
+
+
+def test_index_checksum_mismatch_is_refused(codec):
+  data = bytearray(bitstream.compress(codec, _image(64, 64)))
+  header, payload = bitstream.parse_header(bytes(data))
+  tampered = bitstream.Header(header.name, header.fingerprint, header.height, header.width,
+                              header.index_crc ^ 1, zlib.crc32(payload), len(payload))
+  with pytest.raises(errors.BitstreamError, match="entropy parameters"):
+    bitstream.decompress(codec, tampered.pack() + payload)
+
+
+def test_bad_images_are_refused(codec):
+  with pytest.raises(errors.ImageInputError):
+    bitstream.compress(codec, np.zeros((8, 8), np.float32))
+  with pytest.raises(errors.ImageInputError):
+    bitstream.compress(codec, np.zeros((8, 8, 4), np.uint8))
+
+
+_DECODE_ELSEWHERE = textwrap.dedent("""
+    import sys, numpy as np
+    sys.path.insert(0, sys.argv[1])
+    sys.path.insert(0, sys.argv[1] + "/tests/codec")
+    from conftest import tiny_codec
+    from tfic_jax.codec import bitstream
+    codec = tiny_codec()
+    image, latents = bitstream.decompress(codec, open(sys.argv[2], "rb").read(),
+                                          return_latents=True)
+    np.savez(sys.argv[3], image=image, symbols=latents["symbols"], y_hat=latents["y_hat"])
+""")
+
+
+def test_decode_in_another_process_with_another_xla_cpu_configuration(codec, tmp_path):
+  """Encode here; decode in a fresh process with single-threaded Eigen and fast math off/on.
+
+  The decoded symbols must be identical, ŷ equal to float64 rounding (bit-identical on the
+  same CPU), and the image identical.
+  """
+  image = _image(96, 160, seed=5)
+  data, enc = bitstream.compress(codec, image, return_latents=True)
+  (tmp_path / "a.tfic").write_bytes(data)
+  env = dict(os.environ, JAX_PLATFORMS="cpu",
+             XLA_FLAGS="--xla_cpu_multi_thread_eigen=false --xla_force_host_platform_device_count=3")
+  subprocess.run([sys.executable, "-c", _DECODE_ELSEWHERE, ROOT, str(tmp_path / "a.tfic"),
+                  str(tmp_path / "out.npz")], check=True, env=env, cwd=ROOT, timeout=300)
+  out = np.load(tmp_path / "out.npz")
+  np.testing.assert_array_equal(out["symbols"], enc["symbols"])
+  np.testing.assert_allclose(out["y_hat"], enc["y_hat"], rtol=0, atol=1e-12)
+  np.testing.assert_array_equal(out["image"], bitstream.decompress(codec, data))

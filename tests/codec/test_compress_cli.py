@@ -1,0 +1,69 @@
+"""launch.compress / launch.decompress on a tiny model directory (subprocesses)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import flax
+import numpy as np
+import pytest
+from PIL import Image
+
+from configs import codec_mse_tiny
+from tfic_jax.codec import api
+from tfic_jax.train import checkpoint
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory, make_codec):
+  directory = tmp_path_factory.mktemp("codec_tiny")
+  codec = make_codec()
+  (directory / checkpoint.VARIABLES_FILE).write_bytes(
+      flax.serialization.msgpack_serialize(codec.variables))
+  (directory / checkpoint.CONFIG_FILE).write_text(
+      json.dumps(checkpoint.config_to_dict(codec_mse_tiny.get_config())))
+  return directory
+
+
+def _run(*args):
+  return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True,
+                        timeout=300, env=dict(os.environ, JAX_PLATFORMS="cpu"))
+
+
+def test_compress_then_decompress_odd_sized_png(model_dir, tmp_path):
+  image = np.full((50, 77, 3), 240, np.uint8)
+  image[20:30, 10:60] = 20
+  Image.fromarray(image).save(tmp_path / "a.png")
+  result = _run("launch.compress", f"--workdir={model_dir}", f"--input={tmp_path / 'a.png'}",
+                f"--output={tmp_path / 'a.tfic'}")
+  assert result.returncode == 0, result.stderr
+  assert "bpp=" in result.stdout and "psnr=" in result.stdout and "seconds=" in result.stdout
+  assert (tmp_path / "a.tfic").read_bytes()[:4] == b"TFIC"
+  result = _run("launch.decompress", f"--workdir={model_dir}",
+                f"--input={tmp_path / 'a.tfic'}", f"--output={tmp_path / 'b.png'}",
+                f"--original={tmp_path / 'a.png'}")
+  assert result.returncode == 0, result.stderr
+  assert np.asarray(Image.open(tmp_path / "b.png")).shape == (50, 77, 3)
+  assert "psnr=" in result.stdout
+
+
+def test_bad_inputs_give_one_line_errors(model_dir, tmp_path):
+  (tmp_path / "junk.tfic").write_bytes(b"hello world")
+  result = _run("launch.decompress", f"--input={tmp_path / 'junk.tfic'}",
+                f"--output={tmp_path / 'x.png'}")
+  assert result.returncode == 1 and "not a tfic bitstream" in result.stderr
+  assert "Traceback" not in result.stderr
+  result = _run("launch.compress", f"--workdir={model_dir}", f"--input={tmp_path / 'nope.png'}",
+                f"--output={tmp_path / 'x.tfic'}")
+  assert result.returncode == 1 and "Traceback" not in result.stderr
+  result = _run("launch.compress", "--model=tfic", "--quality=99",
+                f"--input={tmp_path / 'nope.png'}", f"--output={tmp_path / 'x.tfic'}")
+  assert result.returncode == 1 and "quality 99" in result.stderr
+
+
+def test_resolve_names_shipped_models():
+  assert api.shipped_name("tfic", 2) == "codec_tfic_q2"
+  assert api.resolve("some/workdir") == "some/workdir"

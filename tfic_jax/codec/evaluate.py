@@ -1,0 +1,190 @@
+"""Rate–distortion evaluation of learned codecs against the classical ones (`launch.eval_codec`).
+
+For each learned codec (a workdir, model dir or shipped name) on the synthetic test lines:
+every image goes through real files (`bitstream.compress` → bytes → `decompress`), so the
+rate is the file size, header included. Reported per codec: real and estimated bpp, PSNR,
+encode / decode times per image at batch 1 (split into transforms and entropy coding) and the
+entropy coder's throughput. The classical codecs (JPEG optimize=True, WebP, AVIF, JPEG 2000,
+each also after 2× / 4× downscales) are swept on the same images, their RD curve is the
+envelope over all settings, and BD-rates (PSNR) of the learned curve against each are printed.
+"""
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Sequence
+
+import jax.numpy as jnp
+import numpy as np
+
+from tfic_jax import metrics
+from tfic_jax.codec import api
+from tfic_jax.codec import bitstream
+from tfic_jax.eval import bjontegaard
+from tfic_jax.eval import classical
+
+CLASSICAL = ("jpeg", "webp", "avif", "jpeg2000")
+
+
+@dataclasses.dataclass
+class Point:
+  """One codec setting averaged over the test images."""
+  method: str
+  setting: str
+  bpp: float
+  psnr: float
+  estimated_bpp: float | None = None
+  encode_ms: float | None = None
+  encode_transforms_ms: float | None = None
+  encode_entropy_ms: float | None = None
+  decode_ms: float | None = None
+  symbols_per_s: float | None = None
+  images: list = dataclasses.field(default_factory=list, repr=False)  # decoded, for callers
+
+
+def test_images(num_images: int, height: int, width: int, split: str = "test") -> list[dict]:
+  """The synthetic test lines, rendered exactly as the tfds test split renders them."""
+  from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
+  from tfic_jax.eval import baselines  # pylint: disable=g-import-not-at-top
+  font_split = "heldout" if split == "test_heldout_fonts" else "seen"
+  return baselines.render_test_images(num_images, height, width,
+                                      builders.SYNTH_SPLIT_SEEDS[split], font_split)
+
+
+def evaluate_learned(codec: api.LoadedCodec, images: Sequence[np.ndarray], label: str,
+                     keep_images: bool = False) -> Point:
+  """Real files for every image; times are medians over images after one warm-up image."""
+  bitstream.decompress(codec, bitstream.compress(codec, images[0]))  # compile
+  sizes, psnrs, estimates, enc, dec, enc_t, enc_e, symbols, decoded_all = ([] for _ in range(9))
+  for image in images:
+    t_enc, t_dec = {}, {}
+    start = time.perf_counter()
+    data = bitstream.compress(codec, image, timings=t_enc)
+    middle = time.perf_counter()
+    decoded = bitstream.decompress(codec, data, timings=t_dec)
+    end = time.perf_counter()
+    enc.append(middle - start)
+    dec.append(end - middle)
+    enc_t.append(t_enc["transforms"])
+    enc_e.append(t_enc["entropy"])
+    symbols.append((t_enc["symbols"], t_enc["entropy"] + t_dec["entropy"]))
+    sizes.append(bitstream.bits_per_pixel(data, *image.shape[:2]))
+    psnrs.append(metrics.psnr(image, decoded))
+    padded = api.pad_to_multiple(image)
+    out = api.forward(codec.model, codec.variables, jnp.asarray(padded, jnp.float32)[None] / 255.0)
+    estimates.append(float(out["bpp"][0]) * padded.shape[0] * padded.shape[1]
+                     / (image.shape[0] * image.shape[1]))
+    if keep_images:
+      decoded_all.append(decoded)
+  total_symbols = sum(s for s, _ in symbols)
+  total_seconds = sum(t for _, t in symbols)
+  return Point(
+      method=label, setting=codec.name, bpp=float(np.mean(sizes)), psnr=float(np.mean(psnrs)),
+      estimated_bpp=float(np.mean(estimates)), encode_ms=1e3 * float(np.median(enc)),
+      encode_transforms_ms=1e3 * float(np.median(enc_t)),
+      encode_entropy_ms=1e3 * float(np.median(enc_e)), decode_ms=1e3 * float(np.median(dec)),
+      # Symbols encoded + decoded per second of entropy-coding time (incl. parameters).
+      symbols_per_s=2 * total_symbols / total_seconds if total_seconds else None,
+      images=decoded_all)
+
+
+def evaluate_classical(images: Sequence[np.ndarray], codec: str,
+                       downscales: Sequence[int] = classical.DOWNSCALES,
+                       qualities: Sequence[float] | None = None) -> list[Point]:
+  """Mean bpp / PSNR of every (downscale, quality) setting of a classical codec."""
+  per_setting: dict[tuple, list] = {}
+  for image in images:
+    for point in classical.sweep(image, codec, qualities, downscales):
+      per_setting.setdefault((point.downscale, point.quality), []).append(point)
+  return [Point(method=codec, setting=f"x{d} q{q:g}",
+                bpp=float(np.mean([p.bpp for p in pts])),
+                psnr=float(np.mean([p.psnr for p in pts])))
+          for (d, q), pts in sorted(per_setting.items())]
+
+
+def bd_rates(learned: Sequence[Point], anchors: dict[str, Sequence[Point]]) -> dict:
+  """BD-rate (PSNR) of the learned curve against each anchor curve."""
+  return {name: bjontegaard.bd_rate([p.bpp for p in pts], [p.psnr for p in pts],
+                                    [p.bpp for p in learned], [p.psnr for p in learned])
+          for name, pts in anchors.items()}
+
+
+def format_table(points: Sequence[Point]) -> str:
+  lines = ["| method | setting | real bpp | est. bpp | PSNR (dB) | encode ms | decode ms |",
+           "|---|---|---|---|---|---|---|"]
+  for p in points:
+    est = f"{p.estimated_bpp:.4f}" if p.estimated_bpp is not None else "-"
+    enc = f"{p.encode_ms:.1f}" if p.encode_ms is not None else "-"
+    dec = f"{p.decode_ms:.1f}" if p.decode_ms is not None else "-"
+    lines.append(f"| {p.method} | {p.setting} | {p.bpp:.4f} | {est} | {p.psnr:.2f} | {enc} | "
+                 f"{dec} |")
+  return "\n".join(lines)
+
+
+def plot(curves: dict[str, Sequence[Point]], path: Path, title: str) -> None:
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  fig, ax = plt.subplots(figsize=(6, 4.2))
+  for name, pts in curves.items():
+    r, q = bjontegaard.envelope([p.bpp for p in pts], [p.psnr for p in pts])
+    ax.plot(r, q, marker="o" if name.startswith("learned") else ".", label=name)
+  ax.set_xscale("log")
+  ax.set_xlabel("bits per pixel (real files)")
+  ax.set_ylabel("PSNR (dB)")
+  ax.set_title(title, fontsize=9)
+  ax.grid(True, alpha=0.3)
+  ax.legend(fontsize=8)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+def run(codec_paths: Sequence[str], num_images: int, height: int, width: int,
+        out_dir: str | None, label: str = "learned (mse)", with_classical: bool = True) -> dict:
+  """The whole evaluation; writes results.json and rd.png under `out_dir` if given."""
+  examples = test_images(num_images, height, width)
+  images = [e["image"] for e in examples]
+  learned = [evaluate_learned(api.load(path), images, label) for path in codec_paths]
+  learned.sort(key=lambda p: p.bpp)
+  anchors = {name: evaluate_classical(images, name) for name in CLASSICAL} if with_classical else {}
+  report = {
+      "images": {"count": num_images, "height": height, "width": width, "split": "test"},
+      "learned": [_as_dict(p) for p in learned],
+      "classical": {name: [_as_dict(p) for p in pts] for name, pts in anchors.items()},
+      "bd_rate_psnr": bd_rates(learned, anchors) if len(learned) >= 2 else {},
+  }
+  if out_dir:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(report, indent=2))
+    if anchors:
+      plot({label: learned, **anchors}, out / "rd.png",
+           f"{num_images} synthetic test lines, {height}×{width}")
+  return report
+
+
+def _as_dict(point: Point) -> dict:
+  d = dataclasses.asdict(point)
+  d.pop("images")
+  return d
+
+
+def summary_lines(report: dict) -> list[str]:
+  learned = [Point(**p) for p in report["learned"]]
+  envelope_points = []
+  for name, pts in report["classical"].items():
+    r, q = bjontegaard.envelope([p["bpp"] for p in pts], [p["psnr"] for p in pts])
+    envelope_points += [Point(name, "envelope", float(a), float(b)) for a, b in zip(r, q)
+                        if a <= 2 * max(p.bpp for p in learned)]
+  lines = [format_table(learned + envelope_points), ""]
+  for name, value in report["bd_rate_psnr"].items():
+    text = "no overlap" if value is None else f"{100 * value:+.1f} %"
+    lines.append(f"BD-rate (PSNR) of the learned codec vs {name}: {text}")
+  for p in learned:
+    if p.symbols_per_s:
+      lines.append(f"{p.setting}: entropy coding {p.symbols_per_s / 1e6:.2f} M symbols/s "
+                   f"(incl. entropy parameters), encode {p.encode_ms:.1f} ms = transforms "
+                   f"{p.encode_transforms_ms:.1f} + entropy {p.encode_entropy_ms:.1f}")
+  return lines
