@@ -1,10 +1,14 @@
 """A tiny randomly initialised codec shared by the codec tests (built once per module)."""
 
+import json
+
+import flax
 import jax
 import pytest
 
 from configs import codec_mse_tiny
 from tfic_jax.codec import api
+from tfic_jax.train import checkpoint
 
 
 def tiny_codec(num_slices: int = 1, seed: int = 0, name: str = "tiny") -> api.LoadedCodec:
@@ -29,3 +33,15 @@ def codec():
 @pytest.fixture(scope="module")
 def sliced_codec():
   return tiny_codec(num_slices=2)
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory):
+  """The tiny codec saved as a model directory (variables.msgpack + config.json)."""
+  directory = tmp_path_factory.mktemp("codec_tiny")
+  codec = tiny_codec()
+  (directory / checkpoint.VARIABLES_FILE).write_bytes(
+      flax.serialization.msgpack_serialize(codec.variables))
+  (directory / checkpoint.CONFIG_FILE).write_text(
+      json.dumps(checkpoint.config_to_dict(codec_mse_tiny.get_config())))
+  return directory

@@ -82,3 +82,17 @@ def test_a_few_steps_reduce_the_rate_distortion_loss():
     params, opt_state, loss = step(params, opt_state, jax.random.PRNGKey(i))
     losses.append(float(loss))
   assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
+
+
+def test_bfloat16_compute_gives_float32_rates_and_finite_gradients():
+  config = codec_mse_tiny.get_config()
+  config.compute_dtype = "bfloat16"
+  stage = stages.get_stage(config)
+  batch = _batch([stage.preprocess_eval(e) for e in _examples(2)])
+  params = stage.init_variables(jax.random.PRNGKey(0), batch)["params"]
+  assert all(p.dtype == np.float32 for p in jax.tree.leaves(params))  # params stay float32
+  (loss, (metrics, _)), grads = jax.jit(jax.value_and_grad(
+      lambda p: stage.loss_fn(p, {}, {}, batch, jax.random.PRNGKey(1), True), has_aux=True))(
+          params)
+  assert loss.dtype == np.float32 and np.isfinite(float(loss))
+  assert all(np.all(np.isfinite(np.asarray(g))) for g in jax.tree.leaves(grads))

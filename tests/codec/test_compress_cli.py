@@ -1,31 +1,16 @@
 """launch.compress / launch.decompress on a tiny model directory (subprocesses)."""
 
-import json
 import os
 import subprocess
 import sys
 
-import flax
 import numpy as np
 import pytest
 from PIL import Image
 
-from configs import codec_mse_tiny
 from tfic_jax.codec import api
-from tfic_jax.train import checkpoint
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory, make_codec):
-  directory = tmp_path_factory.mktemp("codec_tiny")
-  codec = make_codec()
-  (directory / checkpoint.VARIABLES_FILE).write_bytes(
-      flax.serialization.msgpack_serialize(codec.variables))
-  (directory / checkpoint.CONFIG_FILE).write_text(
-      json.dumps(checkpoint.config_to_dict(codec_mse_tiny.get_config())))
-  return directory
 
 
 def _run(*args):
