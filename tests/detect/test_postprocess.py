@@ -100,3 +100,13 @@ def test_book_words_need_maps_at_the_page_resolution():
     hmeans[scale] = evaluate.match(found.boxes, page.word_boxes).summary()["hmean"]
   # Measured: 0.990 at the page's resolution, 0.829 at half of it.
   assert hmeans[1.0] > 0.98 and hmeans[0.5] < 0.9, hmeans
+
+
+def test_visible_words_by_line_follow_the_patch_text():
+  text = "ab c\nd"
+  char_boxes = np.float32([[0, 0, 4, 8], [4, 1, 8, 9], [12, 0, 16, 8], [0, 20, 5, 30]])
+  lines = evaluate.visible_words_by_line(text, char_boxes)
+  np.testing.assert_allclose(lines[0], [[0, 0, 8, 9], [12, 0, 16, 8]])
+  np.testing.assert_allclose(lines[1], [[0, 20, 5, 30]])
+  with pytest.raises(errors.DatasetError, match="character boxes"):
+    evaluate.visible_words_by_line("ab", char_boxes)

@@ -14,7 +14,7 @@ feature's size and a concatenation with it, then the classifier head (three 3×3
 convolutions with ReLU, and a 1×1 to the two maps). All widths are fields so that a CPU-sized
 variant is the same network, narrower.
 
-Input sizes must be multiples of 16 (four 2× poolings); `detector.py` pads images to that.
+Input sizes must be multiples of 16 (four 2× poolings); `api.detect` pads images to that.
 """
 
 from typing import Sequence

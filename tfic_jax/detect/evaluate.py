@@ -12,6 +12,7 @@ import dataclasses
 
 import numpy as np
 
+from tfic_jax import errors
 from tfic_jax.detect import postprocess
 
 IOU_THRESHOLD = 0.5
@@ -83,6 +84,25 @@ def match(detections: np.ndarray, ground_truth: np.ndarray, dont_care: np.ndarra
 # ------------------------------------------------------------------------------ test data
 
 
+def visible_words_by_line(text: str, char_boxes: np.ndarray) -> list[np.ndarray]:
+  """Per line of a book patch, the tight boxes [N_i, 4] of its visible words, left to right:
+  the union of each word's visible characters' boxes (`char_boxes` follow the non-whitespace
+  characters of `text`), i.e. the ground-truth word box of a whole word."""
+  char_boxes = np.asarray(char_boxes, np.float32).reshape(-1, 4)
+  lines, cursor = [], 0
+  for line in text.split("\n") if text else []:
+    boxes = []
+    for word in line.split():
+      chars = char_boxes[cursor:cursor + len(word)]
+      boxes.append([*chars[:, :2].min(0), *chars[:, 2:].max(0)])
+      cursor += len(word)
+    lines.append(np.asarray(boxes, np.float32).reshape(-1, 4))
+  if cursor != len(char_boxes):
+    raise errors.DatasetError(
+        f"book patch: {len(char_boxes)} character boxes for {cursor} characters of its text")
+  return lines
+
+
 def patch_dont_care(page_word_boxes: np.ndarray, corner, width: int, height: int
                     ) -> np.ndarray:
   """Boxes [N, 4] (patch coordinates, clipped to it) of the words of the page that a patch
@@ -117,14 +137,13 @@ def evaluate_patches(detector, variables, patches: list, kinds=("clean", "degrad
   `patches` are the builder's (`book.page_patches`, with their page index and corner).
   Ground truth: the patch's whole words; words it cuts are don't-care. With `ocr` =
   (ocr_model, ocr_variables), also the mean OCR accuracy (the paper's metric) of the patch
-  text read through the detector (`ocr_detected`) and through the ground-truth boxes of the
-  visible words (`ocr_gt_boxes`), with the same recognizer.
+  text read through the detector (`ocr_detected`) and through the tight ground-truth boxes of
+  the visible words (`ocr_gt_boxes`, `visible_words_by_line`), with the same recognizer.
   """
   from tfic_jax import metrics  # pylint: disable=g-import-not-at-top
   from tfic_jax.detect import api  # pylint: disable=g-import-not-at-top
   from tfic_jax.detect import page_ocr  # pylint: disable=g-import-not-at-top
   from tfic_jax.detect import pages  # pylint: disable=g-import-not-at-top
-  from tfic_jax.eval import ocr_judge  # pylint: disable=g-import-not-at-top
   test_pages = list(pages.page_indices("test"))
   results = {}
   for kind in kinds:
@@ -140,7 +159,7 @@ def evaluate_patches(detector, variables, patches: list, kinds=("clean", "degrad
         order = postprocess.reading_order(found.boxes)
         detected_texts.append(page_ocr.read_lines(
             *ocr, image, [found.boxes[line] for line in order]).text)
-        gt_lines = ocr_judge.word_boxes_by_line(patch["text"], patch["char_boxes"])
+        gt_lines = visible_words_by_line(patch["text"], patch["char_boxes"])
         gt_box_texts.append(page_ocr.read_lines(*ocr, image, gt_lines).text)
     results[kind] = {**counts.summary(), "num_images": len(patches)}
     if ocr is not None:
@@ -171,7 +190,7 @@ def run(detector_path=None, ocr_path=None, num_pages: int = 10, patch_pages: int
                    **detector.settings},
       "ocr_model": str(ocr_path or "ocr_default") if ocr else None,
       "backend": jax.default_backend(),
-      "pages": evaluate_pages(detector, variables, num_pages, kinds),
+      "pages": evaluate_pages(detector, variables, num_pages, kinds) if num_pages else {},
       "patches": evaluate_patches(detector, variables, patches, kinds, ocr),
   }
   return report

@@ -5,9 +5,9 @@ same 80/20 page split and disjoint sentence pools), rendered here whole because 
 needs every character's box, which the 64×256 patches keep only for whole words. Rendering
 takes ~1.5 s a page, so rendered pages are cached per process.
 
-A crop is taken at a magnification `scale` (image pixels per page pixel) by one affine warp,
-so its character boxes are exact at any scale: `crop(page, ...)` returns the crop and the
-boxes in crop coordinates.
+A crop is taken at a magnification `scale` (crop pixels per page pixel) by one affine warp,
+so its character boxes are exact at any scale: `crop(image, char_boxes, corner, scale, size)`
+returns the crop and the boxes in crop coordinates.
 """
 
 import dataclasses
