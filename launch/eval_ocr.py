@@ -11,8 +11,9 @@ r"""Measures the OCR judge (the frozen recognizer behind TFIC's L_OCR) next to T
 2. Part B: clean and degraded `book_patches` test patches (the builder's `default` test pages).
    The judge reads every visible word (its box is the union of the word's ground-truth character
    boxes: the ground-truth word box for a whole word, the visible letters of a word cut at the
-   patch border) and joins words by spaces and lines by newlines; Tesseract reads the whole
-   patch (psm 6).
+   patch border; by default its vertical extent is its line's, `--word_box_height`) cropped as
+   the model's `word_resize_mode` says (`--word_resize_mode`), and joins words by spaces and
+   lines by newlines; Tesseract reads the whole patch (psm 6).
 3. Speed: the judge's ms/image at each `--time_batches` batch size on the current backend
    (256×512×3 uint8 canvases through the adapter, compiled first, median of `--time_repeats`
    calls) and Tesseract's ms/line (wall time of the psm 7 readings / lines).
@@ -47,6 +48,12 @@ _WIDTH = flags.DEFINE_integer("width", 512, "synth_text canvas width (the datase
 _DATA_DIR = flags.DEFINE_string(
     "data_dir", "data", "Where a built synth_text/default is read from (else rendered).")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 64, "Judge batch size for the accuracies.")
+_WORD_RESIZE_MODE = flags.DEFINE_string(
+    "word_resize_mode", None, "How book word boxes become the judge's input: pad | stretch | "
+    "canvas (default: the model's `word_resize_mode`; see tfic_jax.ocr.api.crop_words).")
+_WORD_BOX_HEIGHT = flags.DEFINE_string(
+    "word_box_height", "line", "Vertical extent of each book word box: line (its line's "
+    "characters) or word (the tight ground-truth word box).")
 _NUM_WORKERS = flags.DEFINE_integer(
     "num_workers", None, "Processes rendering test data and running Tesseract (default: the "
     "number of CPU cores).")
@@ -67,7 +74,8 @@ def main(argv: Sequence[str]) -> None:
         out_dir=pathlib.Path(_OUT.value) if _OUT.value else None, time_batches=time_batches,
         height=_HEIGHT.value, width=_WIDTH.value, data_dir=_DATA_DIR.value,
         batch_size=_BATCH_SIZE.value, num_workers=_NUM_WORKERS.value or os.cpu_count() or 1,
-        time_repeats=_TIME_REPEATS.value)
+        time_repeats=_TIME_REPEATS.value, word_resize_mode=_WORD_RESIZE_MODE.value,
+        word_box_height=_WORD_BOX_HEIGHT.value)
   except errors.TficError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)

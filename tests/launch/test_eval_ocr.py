@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from configs import ocr_crnn_tiny
+from tfic_jax import errors
 from tfic_jax.eval import ocr_judge as eval_ocr
 from tfic_jax.data import book
 from tfic_jax.ocr import api
@@ -60,6 +61,9 @@ def test_run_writes_every_field(monkeypatch, tmp_path, tiny_model_dir, capsys):
     assert written["synth_text"][split]["tesseract"] is None
     assert len(written["readings"]["synth_text"][split]) == 4
   assert written["book"]["num_pages"] == 1 and written["book"]["num_patches"] > 0
+  # The OCR configs read book words on a canvas (api.crop_words), boxes as high as their line.
+  assert written["book"]["word_resize_mode"] == "canvas"
+  assert written["book"]["word_box_height"] == "line"
   assert all(0.0 <= value <= 1.0 for value in _accuracies(written))
   assert set(written["speed"]["judge_ms_per_image"]) == {"1", "2"}
   assert all(ms > 0 for ms in written["speed"]["judge_ms_per_image"].values())
@@ -82,11 +86,18 @@ def test_synth_examples_are_the_builders(tmp_path):
 def test_patch_reading_matches_read_words(tiny_model_dir):
   model, variables = api.load(tiny_model_dir)
   patch = next(p for p in book.page_patches(_SENTENCES, 0, 0) if len(p["lines"]) >= 2)
-  lines = eval_ocr.word_boxes_by_line(patch["text"], patch["char_boxes"])
-  assert [len(boxes) for boxes in lines] == [len(line.split()) for line in patch["lines"]]
-  all_boxes = np.concatenate(lines)
+  tight = eval_ocr.word_boxes_by_line(patch["text"], patch["char_boxes"], "word")
+  assert [len(boxes) for boxes in tight] == [len(line.split()) for line in patch["lines"]]
+  all_boxes = np.concatenate(tight)
   for box in patch["word_boxes"]:  # Whole words get exactly their ground-truth boxes.
     assert (all_boxes == box).all(axis=1).any()
+  # By default a word keeps its x extent and takes its line's y extent (the line box).
+  lines = eval_ocr.word_boxes_by_line(patch["text"], patch["char_boxes"])
+  for line_boxes, word_boxes, line_box in zip(lines, tight, patch["line_boxes"]):
+    np.testing.assert_array_equal(line_boxes[:, [0, 2]], word_boxes[:, [0, 2]])
+    assert (line_boxes[:, 1] == line_box[1]).all() and (line_boxes[:, 3] == line_box[3]).all()
+  with pytest.raises(errors.TficError, match="box_height"):
+    eval_ocr.word_boxes_by_line(patch["text"], patch["char_boxes"], "page")
   reading = eval_ocr.judge_read_patch(model, variables, patch["clean"], patch["text"],
                                       patch["char_boxes"], eval_ocr.make_box_reader(model))
   expected = "\n".join(api.read_words(model, variables, patch["clean"], boxes)

@@ -125,3 +125,21 @@ def test_read_words_crops_boxes_and_joins_with_spaces():
   crops = api.crop_words(model, patch, np.asarray(boxes, np.float32))
   assert crops.shape == (2, 32, 64, 1)
   assert api.read_words(model, variables, patch, []) == ""
+
+
+def test_word_resize_mode_comes_from_the_model_and_is_checked():
+  patch = np.full((64, 256), 255, np.uint8)
+  patch[20:32, 30:70] = 0
+  boxes = np.asarray([[30, 20, 70, 32]], np.float32)
+  legacy = api.build(TINY_CRNN)  # No word_resize_mode: the reference's "pad".
+  canvas = api.build(dict(TINY_CRNN, word_resize_mode="canvas"))
+  assert legacy.word_resize_mode == "pad" and canvas.word_resize_mode == "canvas"
+  np.testing.assert_array_equal(api.crop_words(legacy, patch, boxes),
+                                api.crop_words(canvas, patch, boxes, "pad"))
+  crop = np.asarray(api.crop_words(canvas, patch, boxes))[0, :, :, 0]
+  assert crop[0].min() == 1.0 and crop[:, 0].min() == 1.0  # white margins around the word
+  assert crop.min() == -1.0  # the word itself, black
+  with pytest.raises(ValueError, match="resize_mode"):
+    api.crop_words(canvas, patch, boxes, "squash")
+  with pytest.raises(Exception, match="word_resize_mode"):
+    api.build(dict(TINY_CRNN, word_resize_mode="squash"))

@@ -61,3 +61,45 @@ def test_crop_boxes_stretch_and_keep_aspect():
   np.testing.assert_allclose(padded[0, :, :8], image[2:10, 4:12], atol=1e-4)
   np.testing.assert_allclose(padded[0, :, 8:], np.repeat(image[2:10, 11:12], 8, axis=1),
                              atol=1e-4)  # right side repeats the last column
+
+
+def _page_with_words():
+  """White page [40, 120, 1] with a dark 'word' at x 40..60 and neighbours left and right."""
+  image = np.ones((40, 120, 1), np.float32)
+  image[15:25, 40:60] = 0.0  # the word (box [40, 15, 60, 25])
+  image[15:25, 30:37] = 0.2  # the previous word, 3 px away
+  image[15:25, 63:70] = 0.2  # the next word
+  image[2:8, 40:60] = 0.3  # the line above
+  return image
+
+
+def test_crop_canvas_centres_the_box_and_blanks_its_neighbours():
+  image = _page_with_words()
+  box = np.array([[40, 15, 60, 25]], np.float32)
+  crop = np.asarray(sampling.crop_canvas(jnp.asarray(image), box, (32, 128), text_height=0.5,
+                                         stretch=2.0, max_fill=0.9, margin=0.05))[0, :, :, 0]
+  # Height 10 → 16 rows (scale 1.6), width 20 → 64 columns (2 × 1.6), centred.
+  dark_rows = np.flatnonzero((crop < 0.5).any(axis=1))
+  dark_cols = np.flatnonzero((crop < 0.5).any(axis=0))
+  assert abs(dark_rows[0] - 8) <= 1 and abs(dark_rows[-1] - 23) <= 1
+  assert abs(dark_cols[0] - 32) <= 1 and abs(dark_cols[-1] - 95) <= 1
+  # Neighbouring words and lines are replaced by one background value: the mean of a ring
+  # around the word, near white (bilinear samples by the word's edge make it slightly grey).
+  outside = np.ones_like(crop, bool)
+  outside[6:26, 29:99] = False  # the word and its 0.05 × height margin
+  assert np.ptp(crop[outside]) == 0.0 and crop[outside][0] > 0.95
+
+
+def test_crop_canvas_caps_width_and_is_differentiable():
+  image = _page_with_words()
+  wide = np.array([[0, 15, 120, 25]], np.float32)  # would be 384 columns at stretch 2
+  crop = np.asarray(sampling.crop_canvas(jnp.asarray(image), wide, (32, 128), max_fill=0.9))
+  assert crop.shape == (1, 32, 128, 1)
+  grad = jax.grad(lambda x: jnp.sum(sampling.crop_canvas(
+      x, np.array([[40, 15, 60, 25]], np.float32), (32, 128))))(jnp.asarray(image))
+  assert np.all(np.isfinite(grad)) and np.abs(grad[15:25, 40:60]).sum() > 0
+  # Beyond the margin and the background ring (0.2 × height = 2 px) nothing reaches the crop:
+  # neither the neighbouring words nor the line above.
+  far = np.ones(grad.shape[:2], bool)
+  far[12:29, 37:64] = False
+  assert np.abs(grad[..., 0][far]).max() == 0.0

@@ -126,31 +126,46 @@ def judge_read(model, variables, images: Sequence[np.ndarray], batch_size: int,
   return texts
 
 
-def word_boxes_by_line(text: str, char_boxes: np.ndarray) -> list[np.ndarray]:
+WORD_BOX_HEIGHTS = ("line", "word")
+
+
+def word_boxes_by_line(text: str, char_boxes: np.ndarray,
+                       box_height: str = "line") -> list[np.ndarray]:
   """Per line of a book patch, the boxes [N, 4] of its visible words, in reading order.
 
-  A word's box is the union of its characters' boxes (`char_boxes` follow the non-whitespace
-  characters of `text`), so whole words get exactly their ground-truth word box and words cut
-  at the patch border the box of their visible letters.
+  A word's horizontal extent is that of its characters' boxes (`char_boxes` follow the
+  non-whitespace characters of `text`), so whole words get exactly their ground-truth word box
+  and words cut at the patch border the box of their visible letters. `box_height`: "line"
+  (default) gives every word the vertical extent of its line's visible characters (the line
+  box, so that the words of a line share one scale and keep their x-height), "word" the tight
+  vertical extent of the word's own characters (the ground-truth word box).
   """
+  if box_height not in WORD_BOX_HEIGHTS:
+    raise errors.TficError(f"box_height must be one of {WORD_BOX_HEIGHTS}, got {box_height!r}")
   char_boxes = np.asarray(char_boxes, np.float32).reshape(-1, 4)
   lines, cursor = [], 0
   for line in text.split("\n") if text else []:
     boxes = []
+    line_start = cursor
     for word in line.split():
       chars = char_boxes[cursor:cursor + len(word)]
       boxes.append([*chars[:, :2].min(0), *chars[:, 2:].max(0)])
       cursor += len(word)
-    lines.append(np.asarray(boxes, np.float32).reshape(-1, 4))
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+    if box_height == "line" and len(boxes):
+      line_chars = char_boxes[line_start:cursor]
+      boxes[:, 1], boxes[:, 3] = line_chars[:, 1].min(), line_chars[:, 3].max()
+    lines.append(boxes)
   if cursor != len(char_boxes):
     raise errors.DatasetError(
         f"book patch: {len(char_boxes)} character boxes for {cursor} characters of its text")
   return lines
 
 
-def make_box_reader(model, resize_mode: str = "pad") -> Callable:
+def make_box_reader(model, resize_mode: str | None = None) -> Callable:
   """Jitted (variables, image [H, W, C], boxes [N, 4]) → label ids [N, T] of the boxes' crops
-  (`api.crop_words`, the path of `api.read_words`)."""
+  (`api.crop_words`, the path of `api.read_words`; `resize_mode` None: the model's
+  `word_resize_mode`)."""
   import jax  # pylint: disable=g-import-not-at-top
   from tfic_jax.ocr import api  # pylint: disable=g-import-not-at-top
 
@@ -167,9 +182,9 @@ def _bucket(count: int) -> int:
 
 
 def judge_read_patch(model, variables, image: np.ndarray, text: str, char_boxes: np.ndarray,
-                     box_reader: Callable) -> str:
+                     box_reader: Callable, box_height: str = "line") -> str:
   """Reads a book patch word by word: words joined by spaces, lines by newlines."""
-  lines = word_boxes_by_line(text, char_boxes)
+  lines = word_boxes_by_line(text, char_boxes, box_height)
   boxes = np.concatenate(lines) if lines else np.zeros((0, 4), np.float32)
   if not len(boxes):
     return ""
@@ -247,7 +262,8 @@ def format_table(report: dict) -> str:
   for kind in ("clean", "degraded"):
     tess = book_report["tesseract"] or {}
     lines.append(
-        f"| book patches, {kind} (judge: word boxes; Tesseract: psm 6) | "
+        f"| book patches, {kind} (judge: {book_report['word_resize_mode']} word crops, "
+        f"{book_report['word_box_height']} height; Tesseract: psm 6) | "
         f"{book_report['num_patches']} | {_fmt(book_report['judge'][kind])} | - | "
         f"{_fmt(tess.get(kind))} | - |")
   lines += ["", "| speed | ms |", "|---|---|"]
@@ -310,18 +326,19 @@ def _evaluate_synth(model, variables, reader, examples_by_split, sources, batch_
   return results, readings, tesseract_seconds
 
 
-def _evaluate_book(model, variables, pages, patches, use_tesseract, num_workers
-                   ) -> tuple[dict, list]:
+def _evaluate_book(model, variables, pages, patches, use_tesseract, num_workers,
+                   word_resize_mode=None, word_box_height="line") -> tuple[dict, list]:
   """Mean judge and Tesseract accuracy on clean and degraded patches, per-patch readings."""
-  box_reader = make_box_reader(model)
+  box_reader = make_box_reader(model, word_resize_mode)
   texts = [patch["text"] for patch in patches]
   result = {"num_pages": len(pages), "pages": pages, "num_patches": len(patches),
-            "judge": {}, "tesseract": None}
+            "word_resize_mode": word_resize_mode or model.word_resize_mode,
+            "word_box_height": word_box_height, "judge": {}, "tesseract": None}
   per_patch = [{"page": p["page"], "corner": list(p["corner"]), "text": p["text"]}
                for p in patches]
   for kind in ("clean", "degraded"):
     readings = [judge_read_patch(model, variables, p[kind], p["text"], p["char_boxes"],
-                                 box_reader) for p in patches]
+                                 box_reader, word_box_height) for p in patches]
     result["judge"][kind] = metrics.mean_ocr_accuracy(texts, readings) if patches else None
     for entry, reading in zip(per_patch, readings):
       entry[f"judge_{kind}"] = reading
@@ -338,12 +355,23 @@ def _evaluate_book(model, variables, pages, patches, use_tesseract, num_workers
 def run(model_path: str | None, num_images: int, book_pages: int, use_tesseract: bool,
         out_dir: pathlib.Path | None, time_batches: Sequence[int], height: int = SYNTH_HEIGHT,
         width: int = SYNTH_WIDTH, data_dir: str = "data", batch_size: int = 64,
-        num_workers: int = 1, time_repeats: int = 10) -> dict:
-  """Measures the judge (and Tesseract); prints the table, writes `out_dir/eval_ocr.json`."""
+        num_workers: int = 1, time_repeats: int = 10, word_resize_mode: str | None = None,
+        word_box_height: str = "line") -> dict:
+  """Measures the judge (and Tesseract); prints the table, writes `out_dir/eval_ocr.json`.
+
+  `word_resize_mode` (None: the model's) and `word_box_height` set how book words are cropped
+  (`api.crop_words`, `word_boxes_by_line`).
+  """
   import jax  # pylint: disable=g-import-not-at-top
   from tfic_jax.ocr import api  # pylint: disable=g-import-not-at-top
   _check_settings(num_images, book_pages, time_batches, time_repeats, batch_size)
+  if word_box_height not in WORD_BOX_HEIGHTS:
+    raise errors.TficError(f"--word_box_height must be one of {WORD_BOX_HEIGHTS}, got "
+                           f"{word_box_height!r}")
   start = time.time()
+  if word_resize_mode is not None and word_resize_mode not in api.WORD_RESIZE_MODES:
+    raise errors.TficError(f"--word_resize_mode must be one of {api.WORD_RESIZE_MODES}, got "
+                           f"{word_resize_mode!r}")
   model, variables = api.load(model_path)  # CheckpointError before any work.
   tesseract_note = ""
   if use_tesseract and not tesseract.available():
@@ -363,7 +391,8 @@ def run(model_path: str | None, num_images: int, book_pages: int, use_tesseract:
   synth, synth_readings, tesseract_seconds = _evaluate_synth(
       model, variables, reader, examples, sources, batch_size, use_tesseract, num_workers)
   book_result, book_readings = _evaluate_book(
-      model, variables, pages, patches, use_tesseract, num_workers)
+      model, variables, pages, patches, use_tesseract, num_workers, word_resize_mode,
+      word_box_height)
   speed = {
       "judge_ms_per_image": time_judge(model, variables, [e["image"] for e in examples["test"]],
                                        time_batches, time_repeats, reader),

@@ -48,7 +48,19 @@ MODEL_DEFAULTS = dict(
     max_length=25,
     charset="alnum36",
     include_space=False,
+    # How `crop_words` / `read_words` turn a word box into the input (`WORD_RESIZE_MODES`):
+    # "pad" (the reference's NormalizePAD on the tight box; what models trained on lines only
+    # expect, so it stays the default for configs that do not name one) or "canvas"
+    # (`sampling.crop_canvas`: the text on a plain canvas laid out like a training line; the
+    # OCR configs train on book words cropped this way). The word_* fields are its layout.
+    word_resize_mode="pad",
+    word_text_height=0.45,
+    word_stretch=2.0,
+    word_max_fill=0.9,
+    word_margin=0.05,
 )
+
+WORD_RESIZE_MODES = ("pad", "stretch", "canvas")
 
 _DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
 
@@ -168,6 +180,8 @@ def build(config: Union[ml_collections.ConfigDict, dict, OCRModel],
                            f"{fields['prediction']!r}")
   if fields["resize_mode"] not in adapter.RESIZE_MODES:
     raise errors.TficError(f"model.resize_mode must be one of {adapter.RESIZE_MODES}")
+  if fields["word_resize_mode"] not in WORD_RESIZE_MODES:
+    raise errors.TficError(f"model.word_resize_mode must be one of {WORD_RESIZE_MODES}")
   return OCRModel(tuple(sorted(fields.items())), dtype)
 
 
@@ -347,28 +361,43 @@ def weighted_mean(model, total, count, weights=None) -> jnp.ndarray:
 # --- Word-by-word reading of long lines (book patches). -----------------------------------------
 
 
-def crop_words(model, image, word_boxes, resize_mode: str = "pad") -> jnp.ndarray:
+def crop_words(model, image, word_boxes, resize_mode: Optional[str] = None) -> jnp.ndarray:
   """Crops word boxes [N, 4] (x0, y0, x1, y1) of one image [H, W, C] to the recognizer's input:
-  [N, h, w, 1] float in [-1, 1] (jit-able, differentiable w.r.t. the image)."""
+  [N, h, w, 1] float in [-1, 1] (jit-able, differentiable w.r.t. the image).
+
+  `resize_mode` (default: the model's `word_resize_mode`): "canvas" lays each box out like a
+  training line (`sampling.crop_canvas` with the model's word_* fields; give boxes the height of
+  their line), "pad" scales the tight box to the input height and repeats its last column,
+  "stretch" stretches it to the input size.
+  """
   model = _model(model)
+  resize_mode = resize_mode or model.word_resize_mode
+  if resize_mode not in WORD_RESIZE_MODES:
+    raise ValueError(f"resize_mode must be one of {WORD_RESIZE_MODES}, got {resize_mode!r}")
   if np.ndim(image) == 4 and np.shape(image)[0] != 1:
     raise errors.ImageInputError(f"crop_words reads one image, got a batch {np.shape(image)}")
   gray = adapter.to_gray(image)[0]  # [H, W, 1] in [0, 1]
-  crops = sampling.crop_boxes(gray, word_boxes, tuple(model.input_size),
-                              keep_aspect=(resize_mode == "pad"))
+  if resize_mode == "canvas":
+    crops = sampling.crop_canvas(
+        gray, word_boxes, tuple(model.input_size), text_height=model.word_text_height,
+        stretch=model.word_stretch, max_fill=model.word_max_fill, margin=model.word_margin)
+  else:
+    crops = sampling.crop_boxes(gray, word_boxes, tuple(model.input_size),
+                                keep_aspect=(resize_mode == "pad"))
   return crops * 2.0 - 1.0
 
 
 def read_words(model, variables, image, word_boxes: Sequence[Sequence[float]],
-               resize_mode: str = "pad") -> str:
-  """Reads a long line (e.g. a book patch line) word by word from ground-truth word boxes and
-  joins the words with single spaces (host). TRBA reads at most 25 characters at once, a book
-  line has ~40, so lines are never read in one go."""
+               resize_mode: Optional[str] = None) -> str:
+  """Reads a long line (e.g. a book patch line) word by word from word boxes and joins the
+  words with single spaces (host). TRBA reads at most 25 characters at once, a book line has
+  ~40, so lines are never read in one go. `resize_mode`: see `crop_words`."""
   model = _model(model)
   word_boxes = np.asarray(word_boxes, np.float32).reshape(-1, 4)
   if word_boxes.shape[0] == 0:
     return ""
-  ids = _read_words_fn(model, resize_mode)(variables, image, word_boxes)
+  ids = _read_words_fn(model, resize_mode or model.word_resize_mode)(variables, image,
+                                                                     word_boxes)
   return " ".join(w for w in decode(model, ids) if w)
 
 

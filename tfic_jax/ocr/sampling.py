@@ -161,3 +161,58 @@ def crop_boxes(image: jnp.ndarray, boxes: jnp.ndarray, output_size: Sequence[int
   grid = jnp.stack(jnp.broadcast_arrays(grid_x[:, None, :], grid_y[:, :, None]), axis=-1)
   images = jnp.broadcast_to(image[None], (boxes.shape[0],) + image.shape)
   return grid_sample(images, grid)  # [N, h, w, C]
+
+
+def crop_canvas(image: jnp.ndarray, boxes: jnp.ndarray, output_size: Sequence[int],
+                text_height: float = 0.45, stretch: float = 2.0, max_fill: float = 0.9,
+                margin: float = 0.05) -> jnp.ndarray:
+  """Puts each box's text on a plain canvas laid out like a synthetic training line.
+
+  The judge learned to read one line of text on an even background with wide empty margins,
+  stretched horizontally by the adapter (256×512 canvases → 32×128 input: 2× wider than high).
+  A tight word crop padded with its last column looks nothing like that. Here the box is
+  scaled so that its height is `text_height` of the output height and its width `stretch`
+  times that scale (capped so that it spans at most `max_fill` of the output width), centred;
+  everything farther than `margin` × box height from the box (neighbouring words and lines) is
+  replaced by the background, the mean of a ring of that width around the kept region.
+  Differentiable w.r.t. the image (bilinear sampling; the layout depends on the boxes only).
+
+  Args:
+    image: [H, W, C] float.
+    boxes: [N, 4] pixel boxes (x0, y0, x1, y1), x1/y1 exclusive; for words, the horizontal
+      extent of the word and the vertical extent of its line (so a line's words share a scale).
+    output_size: (h, w) of each crop.
+
+  Returns:
+    [N, h, w, C].
+  """
+  height, width = image.shape[:2]
+  out_h, out_w = output_size
+  boxes = jnp.asarray(boxes, jnp.float32)
+  x0, y0, x1, y1 = (boxes[:, i] for i in range(4))
+  box_w = jnp.maximum(x1 - x0, 1.0)
+  box_h = jnp.maximum(y1 - y0, 1.0)
+  scale_y = text_height * out_h / box_h  # [N] output pixels per image pixel
+  scale_x = jnp.minimum(stretch * scale_y, max_fill * out_w / box_w)
+  cols = jnp.arange(out_w, dtype=jnp.float32)[None] + 0.5 - out_w / 2.0  # [1, w]
+  rows = jnp.arange(out_h, dtype=jnp.float32)[None] + 0.5 - out_h / 2.0  # [1, h]
+  xs = (x0 + x1)[:, None] / 2.0 + cols / scale_x[:, None]  # [N, w] image coordinates
+  ys = (y0 + y1)[:, None] / 2.0 + rows / scale_y[:, None]  # [N, h]
+  grid = jnp.stack(jnp.broadcast_arrays((2.0 * xs / width - 1.0)[:, None, :],
+                                        (2.0 * ys / height - 1.0)[:, :, None]), axis=-1)
+  images = jnp.broadcast_to(image[None], (boxes.shape[0],) + image.shape)
+  values = grid_sample(images, grid).astype(jnp.float32)  # [N, h, w, C]
+
+  def within(pad):  # [N, h, w, 1]: sample points within `pad` × box height of the box.
+    pad = (pad * box_h)[:, None]
+    in_x = (xs >= x0[:, None] - pad) & (xs <= x1[:, None] + pad)  # [N, w]
+    in_y = (ys >= y0[:, None] - pad) & (ys <= y1[:, None] + pad)  # [N, h]
+    return (in_y[:, :, None] & in_x[:, None, :])[..., None]
+
+  kept = within(margin)
+  ring = (within(2.0 * margin + 0.1) & ~kept).astype(jnp.float32)
+  ring_count = jnp.sum(ring, axis=(1, 2), keepdims=True)  # [N, 1, 1, 1]
+  background = jnp.where(  # [N, 1, 1, C]
+      ring_count > 0, jnp.sum(values * ring, axis=(1, 2), keepdims=True) /
+      jnp.maximum(ring_count, 1.0), jnp.mean(values, axis=(1, 2), keepdims=True))
+  return jnp.where(kept, values, background).astype(image.dtype)
