@@ -36,6 +36,13 @@ def base_config() -> ml_collections.ConfigDict:
   config.data.train_split = "train"
   # Evaluated in turn: seen fonts, and fonts never seen in training.
   config.data.eval_splits = ("test", "test_heldout_fonts")
+  # Words of book TRAIN pages in the training mix (tfic_jax/ocr/book_words.py): this fraction
+  # of the examples, from `book_pages` rendered pages, `book_p_degrade` of them degraded.
+  config.data.book_fraction = 0.0
+  config.data.book_pages = 100
+  config.data.book_p_degrade = 0.2
+  # > 0: also evaluate on that many single words of book test pages ("book_words_test").
+  config.data.book_eval_words = 0
 
   # Architecture (tfic_jax.ocr.api.MODEL_DEFAULTS); the per-model configs fill it in.
   config.model = ml_collections.ConfigDict()
@@ -56,6 +63,13 @@ def base_config() -> ml_collections.ConfigDict:
   config.model.max_length = 25
   config.model.charset = "alnum36"
   config.model.include_space = False
+  # How api.read_words crops word boxes (api.MODEL_DEFAULTS); book words in the training mix
+  # are cropped the same way.
+  config.model.word_resize_mode = "canvas"
+  config.model.word_text_height = 0.45
+  config.model.word_stretch = 2.0
+  config.model.word_max_fill = 0.9
+  config.model.word_margin = 0.05
 
   # Host augmentation (tfic_jax.ocr.augment.DEFAULTS); set a probability to 0 to disable.
   config.augment = ml_collections.ConfigDict()

@@ -1,10 +1,13 @@
 """Training stage of the OCR judge (TRBA / CRNN) for the shared loop (`stages.py`: "ocr").
 
 Data: `synth_text` (Part A canvases, 256×512 RGB with one text line) via
-`tfic_jax.data.pipeline.load_split`. Host preprocessing augments the canvas (`augment.py`) and
-encodes the label; the jitted loss adapts the canvas to the recognizer's input with the same
-adapter that the frozen judge uses later (`adapter.adapt`), so training and use see identical
-resizing.
+`tfic_jax.data.pipeline.load_split`, optionally mixed with words of book TRAIN pages
+(`config.data.book_fraction`, `book_words.BookWordSource`: cropped as `api.read_words` crops
+them, on canvases of the synthetic size). Host preprocessing augments the canvas (`augment.py`)
+and encodes the label; the jitted loss adapts the canvas to the recognizer's input with the
+same adapter that the frozen judge uses later (`adapter.adapt`), so training and use see
+identical resizing. `config.data.book_eval_words` > 0 adds an eval split "book_words_test" of
+single words of book test pages.
 """
 
 from typing import Mapping
@@ -13,9 +16,11 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
+from tfic_jax import errors
 from tfic_jax import metrics
 from tfic_jax.ocr import api
 from tfic_jax.ocr import augment
+from tfic_jax.ocr import book_words
 from tfic_jax.train import stage as stage_lib
 
 
@@ -60,12 +65,35 @@ class OCRStage(stage_lib.Stage):
                                builder_config=data.get("builder_config"))
 
   def train_source(self, data_dir):
-    return self._load(self.config.data.get("train_split", "train"), data_dir)
+    """synth_text's train split, mixed with book words when `data.book_fraction` > 0."""
+    fraction = float(self.config.data.get("book_fraction", 0.0))
+    if not 0.0 <= fraction < 1.0:
+      raise errors.TficError(f"config.data.book_fraction must be in [0, 1), got {fraction}")
+    synth = self._load(self.config.data.get("train_split", "train"), data_dir)
+    if fraction == 0.0:
+      return synth
+    spec = book_words.BookWordsSpec(
+        split="train", num_pages=int(self.config.data.get("book_pages", 100)),
+        p_degrade=float(self.config.data.get("book_p_degrade", 0.2)))
+    words = book_words.BookWordSource(
+        self.model, np.shape(synth[0]["image"]), seed=self.config.seed, spec=spec,
+        length=max(1, round(len(synth) * fraction / (1.0 - fraction))))
+    words.render_all()  # Before training starts, not inside the first batches.
+    return book_words.MixedSource(synth, words)
 
   def eval_source(self, data_dir):
-    """{split: source} over `config.data.eval_splits` (or the single `eval_split`)."""
+    """{split: source} over `config.data.eval_splits` (or the single `eval_split`), plus
+    "book_words_test" when `data.book_eval_words` > 0."""
     splits = self.config.data.get("eval_splits") or (self.config.data.get("eval_split", "test"),)
-    return {split: self._load(split, data_dir) for split in splits}
+    sources = {split: self._load(split, data_dir) for split in splits}
+    num_words = int(self.config.data.get("book_eval_words", 0))
+    if num_words > 0:
+      canvas_shape = np.shape(next(iter(sources.values()))[0]["image"])
+      spec = book_words.BookWordsSpec(split="test", num_pages=10, word_counts=(1.0,),
+                                      p_degrade=0.0)
+      sources["book_words_test"] = book_words.BookWordSource(
+          self.model, canvas_shape, length=num_words, seed=self.config.seed, spec=spec)
+    return sources
 
   def _encode(self, example) -> dict:
     text = _text(example["text"])
