@@ -1,0 +1,68 @@
+"""TFIC stage 2: the codec stage with the frozen judge's OCR loss (λ = 0, γ = 0.1)."""
+
+import jax
+import numpy as np
+import optax
+
+from configs import codec_common
+from configs import codec_mse_tiny
+from configs import tfic_small
+from tfic_jax.train import stages
+
+
+def _stage2_config():
+  config = codec_common.stage2(codec_mse_tiny.get_config(), 1)
+  config.init_from = ""  # The tiny test codec starts from scratch.
+  return config
+
+
+def _batch(stage):
+  rng = np.random.default_rng(0)
+  examples = []
+  for i, text in enumerate(["Hello", "world42"]):
+    image = np.full((64, 128, 3), 255, np.uint8)
+    image[24:40, 20:100] = rng.integers(0, 60, (16, 80, 3))
+    examples.append(stage.preprocess_eval({"image": image, "text": text.encode()}))
+  return {k: np.stack([e[k] for e in examples]) for k in examples[0] if k != "text"}
+
+
+def test_stage2_config_is_the_papers():
+  config = tfic_small.get_config("2")
+  assert config.loss.lmbda == 0.0 and config.loss.gamma == 0.1
+  assert config.frozen.ocr == "ocr_default" and config.init_from == "codec_mse_q2"
+
+
+def test_stage2_step_changes_only_the_codec():
+  stage = stages.get_stage(_stage2_config())
+  batch = _batch(stage)
+  assert batch["label"].shape[0] == 2 and batch["label_weight"].tolist() == [1.0, 1.0]
+  params = stage.init_variables(jax.random.PRNGKey(0), batch)["params"]
+  frozen = stage.load_frozen()
+  frozen_before = jax.tree.map(np.array, frozen)
+  grad_fn = jax.jit(jax.grad(lambda p, f: stage.loss_fn(p, {}, f, batch, jax.random.PRNGKey(1),
+                                                         True)[0], argnums=(0, 1)))
+  codec_grads, judge_grads = grad_fn(params, frozen)
+  # The OCR loss reaches the codec ...
+  assert any(float(np.abs(np.asarray(g)).max()) > 0 for g in jax.tree.leaves(codec_grads))
+  # ... through the judge (it is differentiable), but only the codec's params are updated:
+  assert any(float(np.abs(np.asarray(g)).max()) > 0 for g in jax.tree.leaves(judge_grads))
+  optimizer = optax.adam(1e-3)
+  updates, _ = optimizer.update(codec_grads, optimizer.init(params))
+  new_params = optax.apply_updates(params, updates)
+  assert any(not np.array_equal(a, b) for a, b in zip(jax.tree.leaves(params),
+                                                      jax.tree.leaves(new_params)))
+  _, (metrics, _) = stage.loss_fn(new_params, {}, frozen, batch, jax.random.PRNGKey(2), True)
+  assert np.isfinite(float(metrics["ocr_loss"]))
+  for a, b in zip(jax.tree.leaves(frozen_before), jax.tree.leaves(frozen)):
+    np.testing.assert_array_equal(a, b)
+
+
+def test_stage2_eval_reports_ocr_accuracy():
+  stage = stages.get_stage(_stage2_config())
+  batch = _batch(stage)
+  variables = stage.init_variables(jax.random.PRNGKey(0), batch)
+  outputs = jax.jit(stage.eval_step)(variables, stage.load_frozen(), batch)
+  host = {**batch, "text": np.array(["Hello", "world42"], object),
+          "mask": np.array([True, True])}
+  summary = stage.eval_summary([jax.tree.map(np.asarray, outputs)], [host])
+  assert 0.0 <= summary["ocr_accuracy"] <= 1.0 and summary["num_examples"] == 2
