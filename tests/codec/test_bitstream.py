@@ -149,3 +149,11 @@ def test_decode_in_another_process_with_another_xla_cpu_configuration(codec, tmp
   np.testing.assert_array_equal(out["symbols"], enc["symbols"])
   np.testing.assert_allclose(out["y_hat"], enc["y_hat"], rtol=0, atol=1e-12)
   np.testing.assert_array_equal(out["image"], bitstream.decompress(codec, data))
+
+
+def test_entropy_parameters_are_computed_in_float64(sliced_codec):
+  _, enc = bitstream.compress(sliced_codec, _image(64, 64), return_latents=True)
+  assert enc["y_hat"].dtype == np.float64
+  # ŷ − s is the float64 mean: it is not representable in float32 in general.
+  means = enc["y_hat"] - enc["symbols"]
+  assert not np.array_equal(means, means.astype(np.float32).astype(np.float64))

@@ -63,3 +63,13 @@ def test_even_kernel_refused():
   q, k, v, rpb = (jnp.asarray(a) for a in _inputs((1, 4, 4, 1, 2), 3))
   with pytest.raises(ValueError, match="odd"):
     attention.neighborhood_attention(q, k, v, rpb, 4)
+
+
+def test_float64_inputs_are_computed_in_float64():
+  # The codec's entropy path runs in float64 (bitstream.py); NA must not drop to float32 there.
+  with jax.enable_x64(True):
+    q, k, v, rpb = (np.asarray(a, np.float64) for a in _inputs((1, 6, 7, 2, 3), 3, seed=4))
+    got = attention.neighborhood_attention(*(jnp.asarray(a) for a in (q, k, v, rpb)), 3)
+    assert got.dtype == jnp.float64
+    np.testing.assert_allclose(np.asarray(got), attention.naive_reference(q, k, v, rpb, 3),
+                               rtol=0, atol=1e-12)

@@ -74,7 +74,8 @@ def neighborhood_attention(query, key, value, rpb, kernel_size: int, tile: int =
     tile: query tile size (an axis not divisible by it, or too short, is one tile).
 
   Returns:
-    (B, H, W, heads, head_dim), in the dtype of `value`; softmax in float32.
+    (B, H, W, heads, head_dim), in the dtype of `value`. Logits and softmax are computed in
+    float32, or in float64 for float64 inputs (the codec's host entropy path).
   """
   if kernel_size % 2 != 1:
     raise ValueError(f"Neighbourhood attention needs an odd kernel size, got {kernel_size}.")
@@ -88,13 +89,13 @@ def neighborhood_attention(query, key, value, rpb, kernel_size: int, tile: int =
   k = _halos(_halos(key, 1, starts_h, halo_h), 3, starts_w, halo_w)
   v = _halos(_halos(value, 1, starts_h, halo_h), 3, starts_w, halo_w)
   # logits[b, x, y, n, a, c, r, s]: tile (x, y), head n, query (a, c), key (r, s).
-  logits = jnp.einsum("bxaycnd,bxrysnd->bxynacrs", q, k,
-                      preferred_element_type=jnp.float32)
-  bias = rpb.astype(jnp.float32)[:, rel_h[:, :, :, None, None, None],
+  acc = jnp.promote_types(query.dtype, jnp.float32)
+  logits = jnp.einsum("bxaycnd,bxrysnd->bxynacrs", q, k, preferred_element_type=acc)
+  bias = rpb.astype(acc)[:, rel_h[:, :, :, None, None, None],
                                  rel_w[None, None, None, :, :, :]]  # (n, x, a, r, y, c, s)
   bias = jnp.transpose(bias, (1, 4, 0, 2, 5, 3, 6))  # (x, y, n, a, c, r, s)
   mask = (valid_h[:, None, :, None, :, None] & valid_w[None, :, None, :, None, :])
-  bias = bias + jnp.asarray(np.where(mask, 0.0, _MASKED)[:, :, None], jnp.float32)
+  bias = bias + jnp.asarray(np.where(mask, 0.0, _MASKED)[:, :, None], acc)
   logits = logits + bias
   shape = logits.shape
   weights = jax.nn.softmax(logits.reshape(shape[:-2] + (-1,)), axis=-1).reshape(shape)
