@@ -1,0 +1,40 @@
+"""The shipped codecs (models/codec_*_q*) load, match their cards and code a text line."""
+
+import hashlib
+import re
+
+import numpy as np
+import pytest
+
+from tfic_jax import metrics
+from tfic_jax.codec import api
+from tfic_jax.codec import bitstream
+from tfic_jax.data import synth_text
+from tfic_jax.train import checkpoint
+
+SHIPPED = [(kind, q) for kind in api.KINDS for q in api.shipped_qualities(kind)]
+
+
+def test_at_least_four_mse_rate_points_ship():
+  assert api.shipped_qualities("mse") == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("kind,quality", SHIPPED)
+def test_card_checksum_matches_the_shipped_variables(kind, quality):
+  directory = checkpoint.MODELS_DIR / api.shipped_name(kind, quality)
+  card = (directory / "MODEL_CARD.md").read_text()
+  recorded = re.search(r"sha256: `([0-9a-f]{64})`", card).group(1)
+  assert hashlib.sha256((directory / "variables.msgpack").read_bytes()).hexdigest() == recorded
+
+
+def test_lowest_rate_codec_round_trips_a_rendered_line():
+  codec = api.load(api.resolve(None, "mse", 1))
+  assert codec.name == "codec_mse_q1"
+  spec = synth_text.SynthTextSpec(height=128, width=256)
+  image = synth_text.render_example(spec, 1, 0)["image"]
+  data = bitstream.compress(codec, image)
+  assert data[:4] == b"TFIC" and bitstream.parse_header(data)[0].name == "codec_mse_q1"
+  decoded = bitstream.decompress(bitstream.load_for(data), data)
+  # A trained codec, not noise: well above the ~10 dB of an untrained one (docs/results.md).
+  assert metrics.psnr(image, decoded) > 20.0
+  assert bitstream.bits_per_pixel(data, 128, 256) < 2.0
