@@ -22,17 +22,10 @@ import numpy as np
 
 from tfic_jax import errors
 from tfic_jax import metrics
+from tfic_jax.data import pipeline
 from tfic_jax.codec import api
 from tfic_jax.codec import model as model_lib
 from tfic_jax.train import stage as stage_lib
-
-
-def _text(value) -> str:
-  if isinstance(value, bytes):
-    return value.decode("utf-8")
-  if isinstance(value, np.ndarray) and value.ndim == 0:
-    return _text(value.item())
-  return str(value)
 
 
 class CodecStage(stage_lib.Stage):
@@ -62,10 +55,7 @@ class CodecStage(stage_lib.Stage):
   # --- Data. ---------------------------------------------------------------------------------
 
   def _load(self, split: str, data_dir):
-    from tfic_jax.data import pipeline  # pylint: disable=g-import-not-at-top
-    data = self.config.data
-    return pipeline.load_split(data.name, split, data_dir or data.get("data_dir"),
-                               builder_config=data.get("builder_config"))
+    return pipeline.config_split(self.config.data, split, data_dir)
 
   def train_source(self, data_dir):
     return self._load(self.config.data.get("train_split", "train"), data_dir)
@@ -79,7 +69,7 @@ class CodecStage(stage_lib.Stage):
     if image.ndim != 3 or image.shape[-1] != 3 or any(s % api.PAD_MULTIPLE for s in image.shape[:2]):
       raise errors.DatasetError(f"codec training wants RGB canvases with sides multiple of 64, "
                                 f"got {image.shape}")
-    example = {"image": image.astype(np.uint8), "text": _text(text)}
+    example = {"image": image.astype(np.uint8), "text": pipeline.as_text(text)}
     if self.judge is not None:
       labels, lengths = self.judge.encode(example["text"])
       example["label"], example["label_length"] = labels[0], lengths[0]
@@ -155,7 +145,7 @@ class CodecStage(stage_lib.Stage):
       mses.extend(np.asarray(output["mse"])[mask])
       if "pred_ids" in output:
         decoded = self.judge.decode(output["pred_ids"])
-        gts.extend(_text(t) for t, keep in zip(batch["text"], mask) if keep)
+        gts.extend(pipeline.as_text(t) for t, keep in zip(batch["text"], mask) if keep)
         preds.extend(p for p, keep in zip(decoded, mask) if keep)
     mses = np.asarray(mses, np.float64)
     summary = {

@@ -112,6 +112,24 @@ class Source:
     return f'Source({self.name}/{self.builder_config}, split={self.split}, n={len(self)})'
 
 
+def as_text(value) -> str:
+  """A text field as str: tfds gives bytes, batches hold numpy scalars or objects."""
+  if isinstance(value, bytes):
+    return value.decode('utf-8')
+  if isinstance(value, np.ndarray) and value.ndim == 0:
+    return as_text(value.item())
+  return str(value)
+
+
+def config_split(data_config, split: str, data_dir: str | None = None) -> 'Source':
+  """`load_split` for a stage config's `data` section (`name`, `builder_config`, `data_dir`).
+
+  `data_dir` (the launcher's --data_dir) overrides the config's.
+  """
+  return load_split(data_config.name, split, data_dir or data_config.get('data_dir'),
+                    builder_config=data_config.get('builder_config'))
+
+
 def load_split(name: str, split: str, data_dir: str, builder_config: str = 'default',
                build_if_missing: bool = True, num_workers: int | None = None) -> Source:
   """Random-access source of one split; builds the dataset first if it is missing.

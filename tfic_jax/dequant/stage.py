@@ -64,9 +64,7 @@ class DnCNNStage(stage_lib.Stage):
 
   def _load(self, split: str, data_dir):
     from tfic_jax.data import pipeline  # pylint: disable=g-import-not-at-top
-    data = self.config.data
-    return pipeline.load_split(data.name, split, data_dir or data.get("data_dir"),
-                               builder_config=data.get("builder_config"))
+    return pipeline.config_split(self.config.data, split, data_dir)
 
   def train_source(self, data_dir):
     return self._load(self.config.data.get("train_split", "train"), data_dir)

@@ -18,18 +18,11 @@ import numpy as np
 
 from tfic_jax import errors
 from tfic_jax import metrics
+from tfic_jax.data import pipeline
 from tfic_jax.ocr import api
 from tfic_jax.ocr import augment
 from tfic_jax.ocr import book_words
 from tfic_jax.train import stage as stage_lib
-
-
-def _text(value) -> str:
-  if isinstance(value, bytes):
-    return value.decode("utf-8")
-  if isinstance(value, np.ndarray) and value.ndim == 0:
-    return _text(value.item())
-  return str(value)
 
 
 def ctc_sequence_length(model: api.OCRModel) -> int:
@@ -59,10 +52,7 @@ class OCRStage(stage_lib.Stage):
   # --- Data. ---------------------------------------------------------------------------------
 
   def _load(self, split: str, data_dir):
-    from tfic_jax.data import pipeline  # pylint: disable=g-import-not-at-top
-    data = self.config.data
-    return pipeline.load_split(data.name, split, data_dir or data.get("data_dir"),
-                               builder_config=data.get("builder_config"))
+    return pipeline.config_split(self.config.data, split, data_dir)
 
   def train_source(self, data_dir):
     """synth_text's train split, mixed with book words when `data.book_fraction` > 0."""
@@ -96,7 +86,7 @@ class OCRStage(stage_lib.Stage):
     return sources
 
   def _encode(self, example) -> dict:
-    text = _text(example["text"])
+    text = pipeline.as_text(example["text"])
     labels, lengths = self.model.encode(text)
     max_length = self.model.max_length
     weight = float(self.model.charset.fits(text, max_length))
@@ -170,7 +160,7 @@ class OCRStage(stage_lib.Stage):
       decoded = self.model.decode(output["pred_ids"])
       for keep, gt, pred in zip(mask, list(texts), decoded):
         if keep:
-          gts.append(_text(gt))
+          gts.append(pipeline.as_text(gt))
           preds.append(pred)
     if not gts:
       return {"ocr_accuracy": float("nan"), "word_accuracy": float("nan"), "num_examples": 0}
