@@ -34,6 +34,9 @@ flags.DEFINE_list("time_batches", ["1", "16"], "Batch sizes to time the restorat
 flags.DEFINE_integer("time_repeats", 5, "Timed calls per batch size (median).")
 flags.DEFINE_bool("time_page", True, "Also time the restoration of one whole page.")
 flags.DEFINE_integer("num_workers", 2, "Processes rendering pages and running Tesseract.")
+flags.DEFINE_bool("ocr_guided", False, "Measure the OCR-guided chain (D1 + CRAFT + D2).")
+flags.DEFINE_string("d2_workdir", None, "With --ocr_guided: D2 (default: dequant_ocr_default).")
+flags.DEFINE_string("craft", None, "With --ocr_guided: CRAFT (default: D2's).")
 
 
 def main(argv):
@@ -42,6 +45,15 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)
   from tfic_jax.dequant import evaluate  # pylint: disable=g-import-not-at-top
   try:
+    if FLAGS.ocr_guided:
+      from tfic_jax.dequant import evaluate_ocr_guided  # pylint: disable=g-import-not-at-top
+      evaluate_ocr_guided.run(
+          d2_path=FLAGS.d2_workdir, d1_path=FLAGS.workdir, craft_path=FLAGS.craft,
+          judge_path=FLAGS.judge, num_pages=FLAGS.num_pages, use_tesseract=FLAGS.tesseract,
+          out_dir=pathlib.Path(FLAGS.out_dir) if FLAGS.out_dir else None,
+          figure_path=pathlib.Path(FLAGS.figure) if FLAGS.figure else None,
+          figure_rows=FLAGS.figure_rows, num_workers=FLAGS.num_workers)
+      return
     evaluate.run(
         model_path=FLAGS.workdir, num_pages=FLAGS.num_pages, use_tesseract=FLAGS.tesseract,
         use_judge=FLAGS.use_judge, judge_path=FLAGS.judge,

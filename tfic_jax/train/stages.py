@@ -14,7 +14,7 @@ _STAGES = {
     "craft": "tfic_jax.detect.stage:CraftStage",
     "codec": "tfic_jax.codec.stage:CodecStage",
     "dncnn": "tfic_jax.dequant.stage:DnCNNStage",
-    # Planned: "dequant_ocr" (OCR-guided D2). TFIC stage 2 is the "codec" stage with γ > 0.
+    "dequant_ocr": "tfic_jax.dequant.ocr_guided_stage:OCRGuidedStage",
 }
 
 

@@ -1,0 +1,153 @@
+r"""Measurement of the OCR-guided refinement (paper §4.6, Fig. 10): `launch.eval_dequant
+--ocr_guided`.
+
+On the book test patches of `evaluate` (`ocr_judge.book_test_patches`), five versions of every
+patch: degraded, D1 (the DnCNN), OCR-guided (D1 + CRAFT on D1's output + D2 on the detected
+words, pasted back: `ocr_guided.refine_page`, the paper's chain), OCR-guided with the
+ground-truth word boxes instead of CRAFT's (what D2 does where the words are known) and clean.
+Each is read three ways: through the full page-OCR pipeline (CRAFT + the judge,
+`detect.page_ocr.read_page`: the Part B measure of issue 8), by the judge in the ground-truth
+word boxes (as `evaluate` for D1) and by Tesseract (psm 6, whole patch); plus PSNR and a
+picture like Fig. 10 (degraded | D1 | clean | OCR-guided | OCR-guided, ground-truth boxes).
+"""
+
+from collections.abc import Sequence
+import json
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+from tfic_jax import errors
+from tfic_jax import imageio
+from tfic_jax import metrics
+from tfic_jax.dequant import evaluate
+from tfic_jax.dequant import ocr_guided
+from tfic_jax.eval import ocr_judge
+from tfic_jax.eval import tesseract
+
+KINDS = ("degraded", "d1", "ocr_guided", "ocr_guided_gt_boxes", "clean")
+LABELS = {"degraded": "degraded (input)", "d1": "D1 (DnCNN)",
+          "ocr_guided": "OCR-guided (D1 + CRAFT + D2)",
+          "ocr_guided_gt_boxes": "OCR-guided, ground-truth word boxes", "clean": "clean"}
+FIGURE_KINDS = ("degraded", "d1", "clean", "ocr_guided", "ocr_guided_gt_boxes")
+READERS = ("page_ocr", "judge", "tesseract")
+
+
+def restore_all(d1, detector, d2, patches: Sequence[dict]) -> tuple[dict, list[int]]:
+  """{kind: uint8 patches} of every kind but the inputs, and the words D2 refined per patch
+  (CRAFT's detections on D1's output)."""
+  images = {"d1": [], "ocr_guided": [], "ocr_guided_gt_boxes": []}
+  num_refined = []
+  for patch in patches:
+    result = ocr_guided.refine_page(d1, detector, d2, patch["degraded"])
+    _, _, line_boxes = ocr_guided.ground_truth_words(patch["text"], patch["char_boxes"])
+    images["d1"].append(result.d1_output)
+    images["ocr_guided"].append(result.restored)
+    images["ocr_guided_gt_boxes"].append(
+        ocr_guided.refine_words(d2, result.d1_output, line_boxes))
+    num_refined.append(len(result.boxes))
+  return images, num_refined
+
+
+def _fmt(value, digits: int = 3) -> str:
+  return "-" if value is None else f"{value:.{digits}f}"
+
+
+def format_table(report: dict) -> str:
+  """The printed summary (markdown)."""
+  lines = [
+      f"D1 `{report['d1']}`, CRAFT `{report['craft']}`, D2 `{report['d2']}`, judge "
+      f"`{report['judge']}`; {report['num_patches']} test patches of {report['num_pages']} "
+      f"book pages; {report['backend']}. Words refined by D2 (CRAFT on D1's output): "
+      f"{report['words_refined']['mean_per_patch']:.2f} per patch.",
+      "",
+      "| patches | page OCR (CRAFT + judge) | judge, ground-truth boxes | Tesseract (psm 6) | "
+      "PSNR (dB) |",
+      "|---|---|---|---|---|",
+  ]
+  for kind in KINDS:
+    row = report["results"][kind]
+    psnr = "∞ (reference)" if row["psnr"] is None else f"{row['psnr']:.2f}"
+    lines.append(f"| {LABELS[kind]} | {_fmt(row['page_ocr'])} | {_fmt(row['judge'])} | "
+                 f"{_fmt(row['tesseract'])} | {psnr} |")
+  return "\n".join(lines)
+
+
+def run(d2_path: str | None, d1_path: str | None = None, craft_path: str | None = None,
+        judge_path: str | None = None, num_pages: int = 10, use_tesseract: bool = True,
+        out_dir: pathlib.Path | None = None, figure_path: pathlib.Path | None = None,
+        figure_rows: int = 3, num_workers: int = 1) -> dict:
+  """Measures the chain; prints the table, writes `out_dir/eval_dequant_ocr.json` (with every
+  reading) and the figure."""
+  import jax  # pylint: disable=g-import-not-at-top
+  from tfic_jax.detect import page_ocr  # pylint: disable=g-import-not-at-top
+  from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
+  if num_pages < 1:
+    raise errors.TficError(f"--num_pages must be >= 1, got {num_pages}")
+  if figure_rows < 1:
+    raise errors.TficError(f"--figure_rows must be >= 1, got {figure_rows}")
+  if use_tesseract and not tesseract.available():
+    raise errors.DependencyError(
+        f"tesseract is not installed ({tesseract.INSTALL_HINT}); or pass --tesseract=false.")
+  start = time.time()
+  d1, detector, d2 = ocr_guided.load_chain(d2_path, d1_path, craft_path)  # Errors first.
+  judge, judge_variables = ocr_api.load(judge_path)
+  box_reader = ocr_judge.make_box_reader(judge)
+
+  with ocr_judge.worker_pool(num_workers) as pool:
+    pages, patches = ocr_judge.book_test_patches(num_pages, pool)
+  texts = [patch["text"] for patch in patches]
+  images, num_refined = restore_all(d1, detector, d2, patches)
+  images["degraded"] = [p["degraded"] for p in patches]
+  images["clean"] = [p["clean"] for p in patches]
+
+  results, readings = {}, {kind: {} for kind in KINDS}
+  for kind in KINDS:
+    psnr = evaluate.set_psnr(images["clean"], images[kind])
+    readings[kind]["page_ocr"] = [
+        page_ocr.read_page(detector[0], detector[1], judge, judge_variables, image).text
+        for image in images[kind]]
+    readings[kind]["judge"] = evaluate.judge_readings(judge, judge_variables, images[kind],
+                                                      patches, box_reader)
+    if use_tesseract:
+      readings[kind]["tesseract"] = tesseract.read_many(
+          images[kind], psm=ocr_judge.TESSERACT_BLOCK_PSM, num_workers=num_workers)
+    results[kind] = {"psnr": psnr if np.isfinite(psnr) else None,
+                     **{reader: (metrics.mean_ocr_accuracy(texts, readings[kind][reader])
+                                 if reader in readings[kind] else None) for reader in READERS}}
+
+  if figure_path is not None:
+    rows = [[images[k][i] for k in FIGURE_KINDS]
+            for i in evaluate.pick_figure_patches(patches, figure_rows)]
+    imageio.save_image(figure_path, evaluate.figure(rows))
+
+  report = {
+      "command": " ".join(sys.argv),
+      "d1": str(d1_path or "(D2's config.frozen.d1)"),
+      "craft": str(craft_path or "(D2's config.frozen.craft)"),
+      "d2": str(d2_path or ocr_guided.DEFAULT_MODEL),
+      "judge": str(judge_path or "models/ocr_default"),
+      "backend": jax.default_backend(),
+      "num_pages": len(pages), "pages": pages, "num_patches": len(patches),
+      "words_refined": {"mean_per_patch": float(np.mean(num_refined)) if num_refined else 0.0,
+                        "total": int(np.sum(num_refined))},
+      "results": results,
+      "figure": str(figure_path) if figure_path is not None else None,
+      "figure_columns": list(FIGURE_KINDS),
+      "seconds": time.time() - start,
+      "readings": [{"page": int(p["page"]), "corner": [int(c) for c in p["corner"]],
+                    "text": p["text"], "words_refined": num_refined[i],
+                    **{f"{reader}_{kind}": readings[kind][reader][i]
+                       for kind in KINDS for reader in readings[kind]}}
+                   for i, p in enumerate(patches)],
+  }
+  print(format_table(report))
+  if out_dir is not None:
+    out_dir = pathlib.Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "eval_dequant_ocr.json"
+    path.write_text(json.dumps(report, indent=1, allow_nan=False) + "\n")
+    print(f"Wrote {path} ({report['seconds']:.0f} s).")
+  return report
