@@ -7,7 +7,7 @@ import ml_collections
 from tfic_jax import errors
 from tfic_jax.train import stage as stage_lib
 
-# New stages add one line here (and a config in configs/).
+# New stages add one line here (and a config in configs/). TFIC stage 2 is "codec" with γ > 0.
 _STAGES = {
     "toy": "tfic_jax.train.toy:ToyStage",
     "ocr": "tfic_jax.ocr.stage:OCRStage",
