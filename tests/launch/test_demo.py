@@ -5,6 +5,8 @@ import pathlib
 import subprocess
 import sys
 
+from tfic_jax.codec import api
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
@@ -18,9 +20,16 @@ def test_demo_codes_to_real_files_and_reports_every_method(tmp_path):
   assert "| jpeg @≤0.1 |" in result.stdout and "| webp @≤0.1 |" in result.stdout
   report = json.loads((out / "demo.json").read_text())
   methods = [row["method"] for row in report["rows"]]
-  assert methods == ["uncompressed (raw RGB)", "jpeg @≤0.1", "webp @≤0.1"]
-  for row in report["rows"][1:]:
+  learned = [f"learned {kind} q{q}" for kind in api.KINDS for q in api.shipped_qualities(kind)]
+  assert methods == ["uncompressed (raw RGB)", "jpeg @≤0.1", "webp @≤0.1"] + learned
+  for row in report["rows"][1:3]:
     assert 0 < row["bpp"] <= 0.1 + 1e-9
+  # Every shipped learned codec wrote a real .tfic file per image, and its rate is that file's.
+  for kind in api.KINDS:
+    for quality in api.shipped_qualities(kind):
+      tfic = out / f"000_{api.shipped_name(kind, quality)}.tfic"
+      row = report["rows"][methods.index(f"learned {kind} q{quality}")]
+      assert abs(8 * tfic.stat().st_size / (256 * 512) - row["bpp"]) < 1e-9
   coded = sorted(p.suffix for p in out.iterdir() if p.suffix in (".jpg", ".webp"))
   assert coded == [".jpg", ".webp"]
   # The reported rate is the real size of the files on disk.
