@@ -3,10 +3,12 @@
 import jax
 import numpy as np
 import optax
+import pytest
 
 from configs import codec_common
 from configs import codec_mse_tiny
 from configs import tfic_small
+from tfic_jax import errors
 from tfic_jax.train import stages
 
 
@@ -66,3 +68,12 @@ def test_stage2_eval_reports_ocr_accuracy():
           "mask": np.array([True, True])}
   summary = stage.eval_summary([jax.tree.map(np.asarray, outputs)], [host])
   assert 0.0 <= summary["ocr_accuracy"] <= 1.0 and summary["num_examples"] == 2
+
+
+def test_stage2_refuses_crops_that_cut_the_labelled_line():
+  config = _stage2_config()
+  config.data.crop_size = (64, 64)
+  stage = stages.get_stage(config)
+  example = {"image": np.full((64, 128, 3), 255, np.uint8), "text": b"Hello"}
+  with pytest.raises(errors.TficError, match="whole line"):
+    stage.preprocess_train(example, np.random.default_rng(0))

@@ -66,7 +66,8 @@ class CodecStage(stage_lib.Stage):
 
   def _example(self, image: np.ndarray, text) -> dict:
     image = np.asarray(image)
-    if image.ndim != 3 or image.shape[-1] != 3 or any(s % api.PAD_MULTIPLE for s in image.shape[:2]):
+    if (image.ndim != 3 or image.shape[-1] != 3
+        or any(s % api.PAD_MULTIPLE for s in image.shape[:2])):
       raise errors.DatasetError(f"codec training wants RGB canvases with sides multiple of 64, "
                                 f"got {image.shape}")
     example = {"image": image.astype(np.uint8), "text": pipeline.as_text(text)}
@@ -80,6 +81,10 @@ class CodecStage(stage_lib.Stage):
   def preprocess_train(self, example, rng: np.random.Generator) -> dict:
     image = np.asarray(example["image"])
     if self.crop and self.crop != image.shape[:2]:
+      if self.judge is not None:
+        raise errors.TficError(
+            f"config.data.crop_size {self.crop} cuts the {image.shape[:2]} canvases, but the OCR "
+            "loss needs the whole line its label describes: use the canvas size.")
       height, width = self.crop
       top = rng.integers(0, image.shape[0] - height + 1)
       left = rng.integers(0, image.shape[1] - width + 1)
