@@ -30,6 +30,7 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)
   # pylint: disable=g-import-not-at-top
   from tfic_jax import imageio
+  from tfic_jax import metrics
   from tfic_jax.codec import api
   from tfic_jax.codec import bitstream
   from tfic_jax.codec import files
@@ -38,7 +39,7 @@ def main(argv):
     report = files.compress_file(codec, FLAGS.input, FLAGS.output)
     if FLAGS.psnr:
       decoded = bitstream.decompress(codec, open(FLAGS.output, "rb").read())
-      report["psnr"] = files.psnr_of(imageio.load_image(FLAGS.input, "RGB"), decoded)
+      report["psnr"] = metrics.psnr(imageio.load_image(FLAGS.input, "RGB"), decoded)
   except errors.TficError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)

@@ -12,9 +12,8 @@ from tfic_jax.codec import entropy
 @pytest.mark.parametrize("mean,scale", [(0.0, 0.11), (0.3, 1.0), (-2.7, 5.0), (10.2, 40.0)])
 def test_gaussian_likelihoods_sum_to_one_on_the_integer_grid(mean, scale):
   grid = jnp.arange(-400, 401, dtype=jnp.float32)
-  values = jnp.round(grid - mean) + mean  # the bins the coder uses: integers around the mean
+  # The bins the coder uses: integers around the mean.
   p = entropy.gaussian_likelihood(grid + (mean - jnp.round(mean)), mean, scale)
-  del values
   assert float(jnp.sum(p)) == pytest.approx(1.0, abs=1e-3)
 
 

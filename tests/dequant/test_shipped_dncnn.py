@@ -1,14 +1,11 @@
 """The shipped default DnCNN (models/dncnn_default) loads, matches its card and restores."""
 
-import hashlib
 import pathlib
-import re
-
-import numpy as np
 
 from tfic_jax.data import book
 from tfic_jax.dequant import api
 from tfic_jax.dequant import evaluate
+from tfic_jax.train import checkpoint
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parents[2] / "models" / api.DEFAULT_MODEL
 _SENTENCES = (  # Stand-in prose: never seen in training (gathering the real pools takes ~6 s).
@@ -20,9 +17,7 @@ _SENTENCES = (  # Stand-in prose: never seen in training (gathering the real poo
 
 
 def test_card_checksum_matches_the_shipped_variables():
-  card = (MODEL_DIR / "MODEL_CARD.md").read_text()
-  recorded = re.search(r"sha256: `([0-9a-f]{64})`", card).group(1)
-  actual = hashlib.sha256((MODEL_DIR / "variables.msgpack").read_bytes()).hexdigest()
+  recorded, actual = checkpoint.card_checksums(MODEL_DIR)
   assert recorded == actual
 
 

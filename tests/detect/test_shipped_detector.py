@@ -1,20 +1,17 @@
 """The shipped detector (models/craft_default) loads, matches its card and finds words."""
 
-import hashlib
 import pathlib
-import re
 
 from tfic_jax.detect import api
 from tfic_jax.detect import evaluate
 from tfic_jax.detect import pages
+from tfic_jax.train import checkpoint
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parents[2] / "models" / api.DEFAULT_MODEL
 
 
 def test_card_checksum_matches_the_shipped_variables():
-  card = (MODEL_DIR / "MODEL_CARD.md").read_text()
-  recorded = re.search(r"sha256: `([0-9a-f]{64})`", card).group(1)
-  actual = hashlib.sha256((MODEL_DIR / "variables.msgpack").read_bytes()).hexdigest()
+  recorded, actual = checkpoint.card_checksums(MODEL_DIR)
   assert recorded == actual
 
 

@@ -1,8 +1,6 @@
 """The shipped default judge (models/ocr_default) loads, matches its card and reads text."""
 
-import hashlib
 import pathlib
-import re
 
 import numpy as np
 
@@ -11,6 +9,7 @@ from tfic_jax.data import book
 from tfic_jax.data import synth_text
 from tfic_jax.eval import ocr_judge
 from tfic_jax.ocr import api
+from tfic_jax.train import checkpoint
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parents[2] / "models" / api.DEFAULT_MODEL
 _SENTENCES = (  # Book-like prose (not the machine's corpus: gathering that takes ~6 s).
@@ -22,9 +21,7 @@ _SENTENCES = (  # Book-like prose (not the machine's corpus: gathering that take
 
 
 def test_card_checksum_matches_the_shipped_variables():
-  card = (MODEL_DIR / "MODEL_CARD.md").read_text()
-  recorded = re.search(r"sha256: `([0-9a-f]{64})`", card).group(1)
-  actual = hashlib.sha256((MODEL_DIR / "variables.msgpack").read_bytes()).hexdigest()
+  recorded, actual = checkpoint.card_checksums(MODEL_DIR)
   assert recorded == actual
 
 

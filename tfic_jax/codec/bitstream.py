@@ -27,6 +27,7 @@ machines differ in their last bits, the decoder picks another CDF and decodes ga
 A truncated, corrupted, foreign or other-model file is refused with `BitstreamError`.
 """
 
+import contextlib
 import dataclasses
 import functools
 import struct
@@ -151,26 +152,23 @@ def _host_fns(model: api.CodecModel):
   return (jax.jit(hyper), jax.jit(slice_params, static_argnums=3), jax.jit(z_cdf_logits))
 
 
-class _HostContext:
+@contextlib.contextmanager
+def _host_context():
   """x64 + CPU default device for the entropy-parameter computations."""
-
-  def __enter__(self):
-    self._x64 = jax.enable_x64(True)
-    self._x64.__enter__()
-    self._device = jax.default_device(jax.devices("cpu")[0])
-    self._device.__enter__()
-    return self
-
-  def __exit__(self, *exc):
-    self._device.__exit__(*exc)
-    self._x64.__exit__(*exc)
+  with jax.enable_x64(True), jax.default_device(jax.devices("cpu")[0]):
+    yield
 
 
-def _host_variables(variables):
-  return jax.tree.map(lambda a: np.asarray(a, np.float64), variables)
-
-
+_HOST_VARIABLES: dict = {}
 _Z_TABLES: dict = {}
+
+
+def _host_variables(codec: api.LoadedCodec):
+  """The codec's variables in float64 (numpy), converted once per model fingerprint."""
+  key = (codec.model, codec.fingerprint)
+  if key not in _HOST_VARIABLES:
+    _HOST_VARIABLES[key] = jax.tree.map(lambda a: np.asarray(a, np.float64), codec.variables)
+  return _HOST_VARIABLES[key]
 
 
 def z_tables(codec: api.LoadedCodec) -> np.ndarray:
@@ -184,10 +182,10 @@ def z_tables(codec: api.LoadedCodec) -> np.ndarray:
     channels = codec.model.field_dict["hyper_channels"][-1]
     values = np.arange(-Z_RANGE, Z_RANGE + 1, dtype=np.float64)
     edges = np.concatenate([values - 0.5, [Z_RANGE + 0.5]])
-    with _HostContext():
+    with _host_context():
       _, _, cdf_logits = _host_fns(codec.model)
       grid = np.repeat(edges[:, None], channels, axis=1)  # (bins + 1, C)
-      logits = np.asarray(cdf_logits(_host_variables(codec.variables), grid), np.float64)
+      logits = np.asarray(cdf_logits(_host_variables(codec), grid), np.float64)
     cdf = 1.0 / (1.0 + np.exp(-logits))
     pmf = np.diff(cdf, axis=0).T  # (C, bins)
     pmf[:, 0] += cdf[0]
@@ -211,9 +209,9 @@ def _entropy_parameters(codec: api.LoadedCodec, z_symbols: np.ndarray, decode_sl
   Returns (ŷ float64 (1, h, w, M), all scale levels int32).
   """
   hyper_fn, slice_fn, _ = _host_fns(codec.model)
-  host_vars = _host_variables(codec.variables)
+  host_vars = _host_variables(codec)
   y_hat_slices, levels_all = [], []
-  with _HostContext():
+  with _host_context():
     hyper = hyper_fn(host_vars, z_symbols.astype(np.float64))
     for index in range(codec.model.num_slices):
       before = (np.concatenate(y_hat_slices, -1) if y_hat_slices

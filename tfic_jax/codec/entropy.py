@@ -10,7 +10,7 @@
   input the straight-through rounding of `y − μ` (and of z), so the decoder trains on what it
   will see at test time.
 - The scale table: coding quantizes σ to one of `SCALE_TABLE`'s levels (CompressAI's 64 levels,
-  0.11 … 256, geometric), by an index the decoder recomputes; see bitstream.py for why.
+  0.11 … 256, geometric), by an index the decoder recomputes (`bitstream.scale_levels`).
 """
 
 import flax.linen as nn
@@ -50,17 +50,6 @@ def gaussian_likelihood(values, means, scales) -> jnp.ndarray:
   upper = _standard_cumulative((0.5 - centered) / scales)
   lower = _standard_cumulative((-0.5 - centered) / scales)
   return bound_likelihood(upper - lower)
-
-
-def scale_indices(scales: np.ndarray) -> np.ndarray:
-  """Index of the smallest table level ≥ σ (clamped to the table), as int32.
-
-  Rounding σ up never codes with a too-narrow model. The comparison is done in float64 on
-  float64 input (see bitstream.py: the hyper-synthesis runs in float64 on the CPU).
-  """
-  scales = np.asarray(scales, np.float64)
-  index = np.searchsorted(SCALE_TABLE, scales, side="left")
-  return np.clip(index, 0, len(SCALE_TABLE) - 1).astype(np.int32)
 
 
 class FactorizedDensity(nn.Module):

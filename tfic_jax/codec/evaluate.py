@@ -40,7 +40,6 @@ class Point:
   encode_entropy_ms: float | None = None
   decode_ms: float | None = None
   symbols_per_s: float | None = None
-  images: list = dataclasses.field(default_factory=list, repr=False)  # decoded, for callers
 
 
 def test_images(num_images: int, height: int, width: int, split: str = "test") -> list[dict]:
@@ -52,41 +51,55 @@ def test_images(num_images: int, height: int, width: int, split: str = "test") -
                                       builders.SYNTH_SPLIT_SEEDS[split], font_split)
 
 
-def evaluate_learned(codec: api.LoadedCodec, images: Sequence[np.ndarray], label: str,
-                     keep_images: bool = False) -> Point:
-  """Real files for every image; times are medians over images after one warm-up image."""
+@dataclasses.dataclass
+class Coded:
+  """One image through a real file: the bytes, the decoded image and the batch-1 timings."""
+  data: bytes
+  decoded: np.ndarray
+  encode_s: float  # The whole `bitstream.compress` call.
+  decode_s: float  # The whole `bitstream.decompress` call.
+  encode_timings: dict  # compress's {"transforms", "entropy", "symbols"}
+  decode_timings: dict  # decompress's {"entropy", "transforms", "symbols"}
+
+
+def code_images(codec: api.LoadedCodec, images: Sequence[np.ndarray]) -> list[Coded]:
+  """Every image compressed to bytes and decoded from them at batch 1 (one warm-up first)."""
   bitstream.decompress(codec, bitstream.compress(codec, images[0]))  # compile
-  sizes, psnrs, estimates, enc, dec, enc_t, enc_e, symbols, decoded_all = ([] for _ in range(9))
+  coded = []
   for image in images:
-    t_enc, t_dec = {}, {}
+    encode_timings, decode_timings = {}, {}
     start = time.perf_counter()
-    data = bitstream.compress(codec, image, timings=t_enc)
+    data = bitstream.compress(codec, image, timings=encode_timings)
     middle = time.perf_counter()
-    decoded = bitstream.decompress(codec, data, timings=t_dec)
-    end = time.perf_counter()
-    enc.append(middle - start)
-    dec.append(end - middle)
-    enc_t.append(t_enc["transforms"])
-    enc_e.append(t_enc["entropy"])
-    symbols.append((t_enc["symbols"], t_enc["entropy"] + t_dec["entropy"]))
-    sizes.append(bitstream.bits_per_pixel(data, *image.shape[:2]))
-    psnrs.append(metrics.psnr(image, decoded))
+    decoded = bitstream.decompress(codec, data, timings=decode_timings)
+    coded.append(Coded(data, decoded, middle - start, time.perf_counter() - middle,
+                       encode_timings, decode_timings))
+  return coded
+
+
+def evaluate_learned(codec: api.LoadedCodec, images: Sequence[np.ndarray], label: str) -> Point:
+  """Real files for every image; times are medians over images (batch 1, after a warm-up)."""
+  coded = code_images(codec, images)
+  estimates = []
+  for image in images:
     padded = api.pad_to_multiple(image)
     out = api.forward(codec.model, codec.variables, jnp.asarray(padded, jnp.float32)[None] / 255.0)
     estimates.append(float(out["bpp"][0]) * padded.shape[0] * padded.shape[1]
                      / (image.shape[0] * image.shape[1]))
-    if keep_images:
-      decoded_all.append(decoded)
-  total_symbols = sum(s for s, _ in symbols)
-  total_seconds = sum(t for _, t in symbols)
+  symbols = sum(c.encode_timings["symbols"] for c in coded)
+  entropy_s = sum(c.encode_timings["entropy"] + c.decode_timings["entropy"] for c in coded)
   return Point(
-      method=label, setting=codec.name, bpp=float(np.mean(sizes)), psnr=float(np.mean(psnrs)),
-      estimated_bpp=float(np.mean(estimates)), encode_ms=1e3 * float(np.median(enc)),
-      encode_transforms_ms=1e3 * float(np.median(enc_t)),
-      encode_entropy_ms=1e3 * float(np.median(enc_e)), decode_ms=1e3 * float(np.median(dec)),
+      method=label, setting=codec.name,
+      bpp=float(np.mean([bitstream.bits_per_pixel(c.data, *i.shape[:2])
+                         for c, i in zip(coded, images)])),
+      psnr=float(np.mean([metrics.psnr(i, c.decoded) for c, i in zip(coded, images)])),
+      estimated_bpp=float(np.mean(estimates)),
+      encode_ms=1e3 * float(np.median([c.encode_s for c in coded])),
+      encode_transforms_ms=1e3 * float(np.median([c.encode_timings["transforms"] for c in coded])),
+      encode_entropy_ms=1e3 * float(np.median([c.encode_timings["entropy"] for c in coded])),
+      decode_ms=1e3 * float(np.median([c.decode_s for c in coded])),
       # Symbols encoded + decoded per second of entropy-coding time (incl. parameters).
-      symbols_per_s=2 * total_symbols / total_seconds if total_seconds else None,
-      images=decoded_all)
+      symbols_per_s=2 * symbols / entropy_s if entropy_s else None)
 
 
 def evaluate_classical(images: Sequence[np.ndarray], codec: str,
@@ -166,9 +179,7 @@ def run(codec_paths: Sequence[str], num_images: int, height: int, width: int,
 
 
 def _as_dict(point: Point) -> dict:
-  d = dataclasses.asdict(point)
-  d.pop("images")
-  return d
+  return dataclasses.asdict(point)
 
 
 def summary_lines(report: dict) -> list[str]:

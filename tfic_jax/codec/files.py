@@ -7,8 +7,6 @@ the launchers only parse flags and print.
 import time
 from pathlib import Path
 
-import numpy as np
-
 from tfic_jax import errors
 from tfic_jax import imageio
 from tfic_jax import metrics
@@ -64,7 +62,3 @@ def decompress_file(input_path, output_path, workdir: str | None = None,
 def format_report(report: dict) -> str:
   parts = [f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in report.items()]
   return " ".join(parts)
-
-
-def psnr_of(original: np.ndarray, decoded: np.ndarray) -> float:
-  return metrics.psnr(original, decoded)

@@ -106,6 +106,27 @@ def pick_figure_patches(patches: Sequence[dict], num_rows: int) -> list[int]:
   return sorted(order[:num_rows])
 
 
+def patch_readings(patches: Sequence[dict], readings: dict, kinds: Sequence[str],
+                   extra: Sequence[dict] | None = None) -> list[dict]:
+  """Per-patch JSON rows: page, corner, text and every `{reader}_{kind}` reading (+ `extra`)."""
+  return [{"page": int(p["page"]), "corner": [int(c) for c in p["corner"]], "text": p["text"],
+           **(extra[i] if extra else {}),
+           **{f"{reader}_{kind}": readings[kind][reader][i]
+              for kind in kinds for reader in readings[kind]}}
+          for i, p in enumerate(patches)]
+
+
+def write_report(report: dict, out_dir, filename: str, seconds: float) -> None:
+  """Writes `report` as JSON under `out_dir` (if given) and prints where."""
+  if out_dir is None:
+    return
+  out_dir = pathlib.Path(out_dir)
+  out_dir.mkdir(parents=True, exist_ok=True)
+  path = out_dir / filename
+  path.write_text(json.dumps(report, indent=1, allow_nan=False) + "\n")
+  print(f"Wrote {path} ({seconds:.0f} s).")
+
+
 def _check_settings(num_pages: int, batch_size: int, time_batches: Sequence[int],
                     time_repeats: int, figure_rows: int) -> None:
   if num_pages < 1:
@@ -215,17 +236,8 @@ def run(model_path: str | None, num_pages: int, use_tesseract: bool, use_judge: 
       "results": results, "speed": speed,
       "figure": str(figure_path) if figure_path is not None else None,
       "seconds": {"restore_all": restore_seconds, "total": time.time() - start},
-      "readings": [{"page": int(p["page"]), "corner": [int(c) for c in p["corner"]],
-                    "text": p["text"],
-                    **{f"{reader}_{kind}": readings[kind][reader][i]
-                       for kind in KINDS for reader in readings[kind]}}
-                   for i, p in enumerate(patches)],
+      "readings": patch_readings(patches, readings, KINDS),
   }
   print(format_table(report))
-  if out_dir is not None:
-    out_dir = pathlib.Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "eval_dequant.json"
-    path.write_text(json.dumps(report, indent=1, allow_nan=False) + "\n")
-    print(f"Wrote {path} ({report['seconds']['total']:.0f} s).")
+  write_report(report, out_dir, "eval_dequant.json", report["seconds"]["total"])
   return report

@@ -12,7 +12,6 @@ picture like Fig. 10 (degraded | D1 | clean | OCR-guided | OCR-guided, ground-tr
 """
 
 from collections.abc import Sequence
-import json
 import pathlib
 import sys
 import time
@@ -137,17 +136,9 @@ def run(d2_path: str | None, d1_path: str | None = None, craft_path: str | None 
       "figure": str(figure_path) if figure_path is not None else None,
       "figure_columns": list(FIGURE_KINDS),
       "seconds": time.time() - start,
-      "readings": [{"page": int(p["page"]), "corner": [int(c) for c in p["corner"]],
-                    "text": p["text"], "words_refined": num_refined[i],
-                    **{f"{reader}_{kind}": readings[kind][reader][i]
-                       for kind in KINDS for reader in readings[kind]}}
-                   for i, p in enumerate(patches)],
+      "readings": evaluate.patch_readings(patches, readings, KINDS,
+                                          [{"words_refined": n} for n in num_refined]),
   }
   print(format_table(report))
-  if out_dir is not None:
-    out_dir = pathlib.Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "eval_dequant_ocr.json"
-    path.write_text(json.dumps(report, indent=1, allow_nan=False) + "\n")
-    print(f"Wrote {path} ({report['seconds']:.0f} s).")
+  evaluate.write_report(report, out_dir, "eval_dequant_ocr.json", report["seconds"])
   return report

@@ -15,7 +15,6 @@ the reference post-processing; precision / recall / H-mean at IoU ≥ 0.5 (`eval
 
 from typing import Mapping
 
-import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np

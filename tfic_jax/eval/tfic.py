@@ -215,18 +215,10 @@ def code_learned(loaded, images: Sequence[np.ndarray]) -> tuple[list, list, list
   """Real .tfic files for every image at batch 1: (decoded, file sizes in bytes, encoder
   timings per image in seconds: "encode" = the whole `compress` call, "transforms" = g_a + h_a,
   "entropy" = entropy parameters + range coding). One warm-up image compiles first."""
-  from tfic_jax.codec import bitstream  # pylint: disable=g-import-not-at-top
-  bitstream.decompress(loaded, bitstream.compress(loaded, images[0]))
-  decoded, sizes, timings = [], [], []
-  for image in images:
-    timing = {}
-    start = time.perf_counter()
-    data = bitstream.compress(loaded, image, timings=timing)
-    timing["encode"] = time.perf_counter() - start
-    decoded.append(bitstream.decompress(loaded, data))
-    sizes.append(len(data))
-    timings.append(timing)
-  return decoded, sizes, timings
+  from tfic_jax.codec import evaluate as codec_evaluate  # pylint: disable=g-import-not-at-top
+  coded = codec_evaluate.code_images(loaded, images)
+  return ([c.decoded for c in coded], [len(c.data) for c in coded],
+          [{**c.encode_timings, "encode": c.encode_s} for c in coded])
 
 
 def learned_points(codecs, kind: str, images, texts, reader: Reader, keep: int,

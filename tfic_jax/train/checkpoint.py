@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging as std_logging
 import os
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -215,6 +216,19 @@ def _sha256(path: Path) -> str:
     for chunk in iter(lambda: f.read(1 << 20), b""):
       digest.update(chunk)
   return digest.hexdigest()
+
+
+def card_checksums(model_dir) -> tuple[str, str]:
+  """(sha256 its MODEL_CARD.md records, sha256 of its variables file) of an exported model.
+
+  CheckpointError if the card records none.
+  """
+  model_dir = Path(model_dir)
+  card = (model_dir / MODEL_CARD_FILE).read_text()
+  recorded = re.search(r"sha256: `([0-9a-f]{64})`", card)
+  if recorded is None:
+    raise errors.CheckpointError(f"{model_dir / MODEL_CARD_FILE} records no sha256")
+  return recorded.group(1), _sha256(model_dir / VARIABLES_FILE)
 
 
 def export_model(workdir, out_dir, card_fields: Mapping[str, Any] | None = None) -> Path:
