@@ -43,6 +43,13 @@ def test_bad_inputs_give_one_line_errors(model_dir, tmp_path):
   result = _run("launch.compress", f"--workdir={model_dir}", f"--input={tmp_path / 'nope.png'}",
                 f"--output={tmp_path / 'x.tfic'}")
   assert result.returncode == 1 and "Traceback" not in result.stderr
+  result = _run("launch.decompress", f"--input={tmp_path / 'missing.tfic'}",
+                f"--output={tmp_path / 'x.png'}")
+  assert result.returncode == 1 and "no such file" in result.stderr
+  (tmp_path / "empty.tfic").write_bytes(b"")
+  result = _run("launch.decompress", f"--input={tmp_path / 'empty.tfic'}",
+                f"--output={tmp_path / 'x.png'}")
+  assert result.returncode == 1 and "not a tfic bitstream" in result.stderr
   result = _run("launch.compress", "--model=tfic", "--quality=99",
                 f"--input={tmp_path / 'nope.png'}", f"--output={tmp_path / 'x.tfic'}")
   assert result.returncode == 1 and "quality 99" in result.stderr
