@@ -35,13 +35,17 @@ def get_config() -> ml_collections.ConfigDict:
   config.data.data_dir = ""
   config.data.num_train_pages = 400  # of the 1,828 train pages of book_patches/default
   config.data.num_eval_pages = 20  # test pages
-  # What the detector sees: "clean", "degraded" (book.degrade: 3× down, JPEG q=1, up) or
-  # "mix" (degraded with probability degraded_fraction). At inference it sees D1's output.
+  # What the detector sees: "clean", "degraded" (book.degrade: 3× down, JPEG q=1, up),
+  # "restored" (the degraded page after the DnCNN `restorer`, D1) or "mix" (degraded with
+  # probability degraded_fraction, restored with restored_fraction, else clean). At inference
+  # in the OCR-guided chain it sees D1's output.
   config.data.input = "mix"
   config.data.degraded_fraction = 0.5
+  config.data.restored_fraction = 0.0
+  config.data.restorer = "dncnn_default"  # D1: workdir, model directory or shipped name
   config.data.crop_size = 512  # input pixels (after magnification)
   config.data.scale_range = (0.8, 1.25)  # random factor on detect.mag_ratio
-  config.data.eval_kinds = ("clean", "degraded")
+  config.data.eval_kinds = ("clean", "degraded")  # and/or "restored"
 
   # Architecture (tfic_jax.detect.api.MODEL_DEFAULTS).
   config.model = ml_collections.ConfigDict()

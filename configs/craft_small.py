@@ -17,7 +17,11 @@ def get_config():
   config.optimizer.warmup_steps = 100
   # ~1.5 s each to render (cached); a page holds ~150 distinct 64² page windows.
   config.data.num_train_pages = 24
-  config.data.degraded_fraction = 0.35  # the clean bar first; degraded still a third
+  # Clean half the time (the clean bar first), else the degraded page or, what it sees in the
+  # OCR-guided chain, the degraded page restored by D1 (models/dncnn_default).
+  config.data.degraded_fraction = 0.15
+  config.data.restored_fraction = 0.35
+  config.data.eval_kinds = ("clean", "degraded", "restored")
   config.data.num_eval_pages = 4
   config.data.crop_size = 128  # a 64² page window at mag_ratio 2
   config.log_every_steps = 25

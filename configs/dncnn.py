@@ -44,6 +44,10 @@ def get_config():
   config.model.features = 64
   config.model.channels = 1
   config.model.bn_momentum = 0.9
+  # 1: the paper's network at full resolution. s > 1 (2, 4, 8): the same layers on the s × s
+  # space-to-depth of the input (FFDNet-style), receptive field × s at 1/s² of the cost per
+  # layer (docs/dequant.md, "Degradation factor, receptive field and loss scale").
+  config.model.unshuffle = 1
 
   # λ·MSE(x, x̂) + (1 − λ)·L_DCT(target, x̂); τ in JPEG coefficient units of 0..255 images.
   config.loss = ml_collections.ConfigDict()

@@ -24,6 +24,9 @@ flags.DEFINE_string("workdir", None,
                     "DnCNN training workdir or model directory (default: models/dncnn_default).")
 flags.DEFINE_string("judge", None, "OCR judge workdir or model (default: models/ocr_default).")
 flags.DEFINE_integer("num_pages", 10, "Book test pages (10 patches each).")
+flags.DEFINE_string("book_config", "default",
+                    "book_patches config whose test pages and degradation are measured "
+                    "(default: factor 3; default_x2p5: factor 2.5).")
 flags.DEFINE_bool("tesseract", True, "Also read the patches with Tesseract.")
 flags.DEFINE_bool("use_judge", True, "Also read the patches with the OCR judge.")
 flags.DEFINE_string("out_dir", None, "Where to write eval_dequant.json (with every reading).")
@@ -52,7 +55,8 @@ def main(argv):
           judge_path=FLAGS.judge, num_pages=FLAGS.num_pages, use_tesseract=FLAGS.tesseract,
           out_dir=pathlib.Path(FLAGS.out_dir) if FLAGS.out_dir else None,
           figure_path=pathlib.Path(FLAGS.figure) if FLAGS.figure else None,
-          figure_rows=FLAGS.figure_rows, num_workers=FLAGS.num_workers)
+          figure_rows=FLAGS.figure_rows, num_workers=FLAGS.num_workers,
+          book_config=FLAGS.book_config)
       return
     evaluate.run(
         model_path=FLAGS.workdir, num_pages=FLAGS.num_pages, use_tesseract=FLAGS.tesseract,
@@ -61,7 +65,8 @@ def main(argv):
         figure_path=pathlib.Path(FLAGS.figure) if FLAGS.figure else None,
         figure_rows=FLAGS.figure_rows, batch_size=FLAGS.batch_size,
         time_batches=[int(b) for b in FLAGS.time_batches], time_repeats=FLAGS.time_repeats,
-        time_whole_page=FLAGS.time_page, num_workers=FLAGS.num_workers)
+        time_whole_page=FLAGS.time_page, num_workers=FLAGS.num_workers,
+        book_config=FLAGS.book_config)
   except errors.TficError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)

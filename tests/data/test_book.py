@@ -98,3 +98,23 @@ def test_page_and_sentence_splits_are_disjoint():
   train, test = book.sentence_pool(sentences, 'train'), book.sentence_pool(sentences, 'test')
   assert not set(train) & set(test) and len(train) + len(test) == 500
   assert 50 < len(test) < 150
+
+
+def test_milder_factor_configs_degrade_the_same_pages_less():
+  from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
+  configs = {c.name: c for c in builders.BookPatches.BUILDER_CONFIGS}
+  for name in ('default', 'small'):
+    base = configs[name]
+    assert base.degrade_factor == book.DEFAULT_DEGRADE_FACTOR
+    for tag, factor in (('x2p5', 2.5), ('x2', 2.0)):
+      milder = configs[f'{name}_{tag}']
+      assert milder.degrade_factor == factor
+      assert (milder.num_pages, milder.page_height, milder.page_width, milder.jpeg_quality) == (
+          base.num_pages, base.page_height, base.page_width, base.jpeg_quality)
+
+
+def test_milder_factor_keeps_more_of_the_clean_page(known_page):
+  clean = known_page.image.astype(np.float32)
+  errors = [np.mean((book.degrade(known_page.image, factor, 1) - clean) ** 2)
+            for factor in (2, 2.5, 3)]
+  assert errors[0] < errors[1] < errors[2]

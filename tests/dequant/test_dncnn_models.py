@@ -76,3 +76,42 @@ def test_bad_architecture_fields_are_clear_errors():
     api.build(config)
   with pytest.raises(errors.TficError, match="compute dtype"):
     api.build(dncnn_tiny.get_config(), dtype="int8")
+
+
+def test_space_to_depth_round_trips_and_groups_each_block_of_pixels():
+  from tfic_jax.dequant import models  # pylint: disable=g-import-not-at-top
+  x = jnp.arange(2 * 8 * 12 * 1, dtype=jnp.float32).reshape(2, 8, 12, 1)
+  packed = models.space_to_depth(x, 2)
+  assert packed.shape == (2, 4, 6, 4)
+  # Channels of packed pixel (i, j) are the 2×2 block at (2i, 2j) in row-major order.
+  np.testing.assert_array_equal(packed[1, 2, 3], np.asarray(x[1, 4:6, 6:8, 0]).reshape(-1))
+  np.testing.assert_array_equal(models.depth_to_space(packed, 2), x)
+
+
+@pytest.mark.parametrize("scale", [2, 4])
+def test_unshuffled_dncnn_keeps_the_residual_form_and_widens_the_receptive_field(scale):
+  config = dncnn_tiny.get_config()
+  config.model.unshuffle = scale
+  model = api.build(config)
+  variables = jax.tree.map(np.asarray, model.init(jax.random.key(0)))
+  assert variables["params"]["conv_in"]["kernel"].shape[2] == scale * scale
+  assert variables["params"]["conv_out"]["kernel"].shape[3] == scale * scale
+  images = np.random.default_rng(0).random((1, 64, 64, 1)).astype(np.float32)
+  out = api.apply(model, variables, images)
+  assert out.shape == images.shape
+  # x̂ − x depends on pixels up to scale·D away from the output pixel, D at scale 1.
+  grad = jax.grad(lambda im: api.apply(model, variables, im)[0, 32, 32, 0])(images)
+  rows = np.nonzero(np.abs(grad[0, :, 32, 0]) > 0)[0]
+  reach = max(32 - rows.min(), rows.max() - 32)
+  assert model.depth < reach <= scale * (model.depth + 1)
+  variables["params"]["conv_out"]["kernel"] = np.zeros_like(
+      variables["params"]["conv_out"]["kernel"])
+  variables["params"]["conv_out"]["bias"] = np.full((scale * scale,), 0.25, np.float32)
+  np.testing.assert_allclose(api.apply(model, variables, images), images - 0.25, atol=1e-6)
+
+
+def test_unshuffle_factor_outside_the_pad_grid_is_a_clear_error():
+  config = dncnn_tiny.get_config()
+  config.model.unshuffle = 3
+  with pytest.raises(errors.TficError, match="unshuffle must be one of"):
+    api.build(config)

@@ -92,3 +92,17 @@ def test_bad_settings_are_clear_errors(model_dirs):
   with pytest.raises(errors.TficError, match="num_pages"):
     evaluate.run(model_path=str(model_dirs[0]), num_pages=0, use_tesseract=False,
                  use_judge=False)
+  with pytest.raises(errors.TficError, match="no config 'huge'.*small_x2p5"):
+    evaluate.run(model_path=str(model_dirs[0]), num_pages=1, use_tesseract=False,
+                 use_judge=False, book_config="huge")
+
+
+def test_book_config_picks_the_degradation_of_the_measured_patches(monkeypatch):
+  monkeypatch.setattr(ocr_judge, "book_test_sentences", lambda: _SENTENCES)
+  _, harsh = ocr_judge.book_test_patches(1)
+  _, milder = ocr_judge.book_test_patches(1, builder_config="default_x2p5")
+  assert [p["text"] for p in harsh] == [p["text"] for p in milder]
+  for a, b in zip(harsh, milder):
+    np.testing.assert_array_equal(a["clean"], b["clean"])
+  assert evaluate.set_psnr([p["clean"] for p in milder], [p["degraded"] for p in milder]) > (
+      evaluate.set_psnr([p["clean"] for p in harsh], [p["degraded"] for p in harsh]))

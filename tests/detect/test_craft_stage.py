@@ -24,7 +24,61 @@ def test_registry_finds_the_craft_stage():
 
 def test_unknown_input_is_a_clear_error():
   with pytest.raises(errors.TficError, match="data.input"):
-    _stage(input="restored")
+    _stage(input="blurred")
+  with pytest.raises(errors.TficError, match="eval_kinds"):
+    _stage(eval_kinds=("clean", "blurred"))
+  with pytest.raises(errors.TficError, match="restored_fraction"):
+    _stage(input="mix", degraded_fraction=0.6, restored_fraction=0.6)
+
+
+@pytest.fixture(scope="module")
+def brightening_d1(tmp_path_factory):
+  """A tiny DnCNN whose output is exactly its input + 0.1 (r̂ = −0.1): easy to recognise."""
+  import flax.serialization  # pylint: disable=g-import-not-at-top
+  from configs import dncnn_tiny  # pylint: disable=g-import-not-at-top
+  from tfic_jax.dequant import api as dequant_api  # pylint: disable=g-import-not-at-top
+  from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
+  config = dncnn_tiny.get_config()
+  variables = jax.tree.map(np.asarray, dequant_api.build(config).init(jax.random.key(0)))
+  variables["params"]["conv_out"]["kernel"] = np.zeros_like(
+      variables["params"]["conv_out"]["kernel"])
+  variables["params"]["conv_out"]["bias"] = np.array([-0.1], np.float32)
+  directory = tmp_path_factory.mktemp("d1")
+  (directory / "variables.msgpack").write_bytes(flax.serialization.msgpack_serialize(variables))
+  checkpoint.write_config_json(directory, config)
+  return str(directory)
+
+
+def test_restored_input_crops_the_page_that_d1_restored(brightening_d1):
+  stage = _stage(input="restored", restorer=brightening_d1)
+  page = stage.train_source(None)[0]["page"]
+  restored = page.image("restored", brightening_d1)
+  expected = np.clip(page.degraded.astype(np.int32) + 26, 0, 255)  # +0.1·255, rounded
+  assert np.abs(restored.astype(np.int32) - expected).max() <= 1
+  assert page.image("restored", brightening_d1) is restored  # one restoration per page
+  with pytest.raises(errors.TficError, match="needs a restorer"):
+    page.image("restored")
+  example = {"page": page}
+  from_restored = stage.preprocess_train(example, np.random.default_rng(3))
+  from_degraded = _stage(input="degraded").preprocess_train(example, np.random.default_rng(3))
+  np.testing.assert_array_equal(from_restored["targets"], from_degraded["targets"])
+  assert from_restored["image"].mean() > from_degraded["image"].mean() + 10
+
+
+def test_mix_draws_all_three_kinds_in_proportion(brightening_d1):
+  stage = _stage(input="mix", degraded_fraction=0.3, restored_fraction=0.3,
+                 restorer=brightening_d1)
+  kinds = [stage._kind(np.random.default_rng(i)) for i in range(2000)]  # pylint: disable=protected-access
+  shares = {kind: kinds.count(kind) / len(kinds) for kind in ("clean", "degraded", "restored")}
+  assert abs(shares["degraded"] - 0.3) < 0.04 and abs(shares["restored"] - 0.3) < 0.04
+  assert abs(shares["clean"] - 0.4) < 0.04
+
+
+def test_a_missing_restorer_fails_when_the_stage_is_built(tmp_path):
+  with pytest.raises(errors.TficError):
+    _stage(input="restored", restorer=str(tmp_path / "no_such_dncnn"))
+  with pytest.raises(errors.TficError, match="restorer"):
+    _stage(eval_kinds=("clean", "restored"), restorer="")
 
 
 def test_preprocess_is_deterministic_fixed_shape_and_follows_the_input_choice():

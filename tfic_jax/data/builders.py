@@ -202,6 +202,12 @@ class BookPatches(_LocalBuilder):
       BookPatchesConfig(name='default', description='2285 pages → ~22850 patches (the paper).'),
       BookPatchesConfig(name='small', num_pages=200, description='200 pages → ~2000 patches.'),
       BookPatchesConfig(name='tiny', num_pages=3, description='3 pages, for tests.'),
+      # The same pages and patches degraded at a milder factor than 3 (docs/dequant.md,
+      # "Degradation factor, receptive field and loss scale").
+      *[BookPatchesConfig(name=f'{name}_x{tag}', num_pages=pages, degrade_factor=factor,
+                          description=f'`{name}` degraded at factor {factor}.')
+        for name, pages in (('default', 2285), ('small', 200))
+        for tag, factor in (('2p5', 2.5), ('2', 2.0))],
   ]
   DEFAULT_CONFIG_NAME = 'default'
 

@@ -26,7 +26,8 @@ from tfic_jax.dequant import models
 
 DEFAULT_MODEL = "dncnn_default"
 # Architecture fields of `config.model` (configs/dncnn*.py) and their defaults (the paper's).
-MODEL_DEFAULTS = dict(depth=17, features=64, channels=1, bn_momentum=0.9)
+MODEL_DEFAULTS = dict(depth=17, features=64, channels=1, bn_momentum=0.9, unshuffle=1)
+UNSHUFFLE_FACTORS = (1, 2, 4, 8)  # Divisors of PAD_MULTIPLE: padded images always fit.
 PAD_MULTIPLE = 8  # JPEG's block size: the DCT loss, and the grid the model was trained on.
 MIN_SIZE = 8  # One 8×8 block.
 MAX_PIXELS = 4096 * 4096  # Activations of F channels per pixel must fit in host memory.
@@ -40,12 +41,14 @@ class Dequantizer:
   features: int
   channels: int
   bn_momentum: float
+  unshuffle: int = 1
   dtype: str = "float32"
 
   @property
   def module(self) -> models.DnCNN:
     return models.DnCNN(depth=self.depth, features=self.features, channels=self.channels,
-                        bn_momentum=self.bn_momentum, dtype=_DTYPES[self.dtype])
+                        bn_momentum=self.bn_momentum, unshuffle=self.unshuffle,
+                        dtype=_DTYPES[self.dtype])
 
   def init(self, rng, height: int = 64, width: int = 256) -> dict:
     """Fresh variables {"params", "batch_stats"} (shapes do not depend on height, width)."""
@@ -80,6 +83,9 @@ def build(config: Union[ml_collections.ConfigDict, dict, Dequantizer],
   if fields["depth"] < 2 or fields["features"] < 1 or fields["channels"] < 1:
     raise errors.TficError(
         f"DnCNN needs depth >= 2 and positive features and channels, got {fields}.")
+  if fields["unshuffle"] not in UNSHUFFLE_FACTORS:
+    raise errors.TficError(
+        f"DnCNN unshuffle must be one of {UNSHUFFLE_FACTORS}, got {fields['unshuffle']}.")
   return Dequantizer(**fields, dtype=dtype)
 
 

@@ -145,8 +145,11 @@ def format_table(report: dict) -> str:
   """The printed summary (markdown): accuracy and PSNR per kind, then throughput."""
   lines = [
       f"DnCNN `{report['model']['path']}` ({report['model']['num_params']:,} params, "
-      f"D={report['model']['depth']}, F={report['model']['features']}) on "
-      f"{report['num_patches']} test patches of {report['num_pages']} book pages; "
+      f"D={report['model']['depth']}, F={report['model']['features']}, "
+      f"unshuffle {report['model'].get('unshuffle', 1)}) on "
+      f"{report['num_patches']} test patches of {report['num_pages']} book pages "
+      f"(`book_patches/{report.get('book_config', 'default')}`, degraded at factor "
+      f"{report.get('degrade_factor', 3)}); "
       f"{report['backend']}. Judge: `{report['judge_path']}`.",
       "",
       "| patches | Tesseract acc. (psm 6) | judge acc. (word boxes) | PSNR (dB) |",
@@ -170,10 +173,12 @@ def run(model_path: str | None, num_pages: int, use_tesseract: bool, use_judge: 
         judge_path: str | None = None, out_dir: pathlib.Path | None = None,
         figure_path: pathlib.Path | None = None, figure_rows: int = 4, batch_size: int = 50,
         time_batches: Sequence[int] = (1, 16), time_repeats: int = 5, time_whole_page: bool = True,
-        num_workers: int = 1) -> dict:
-  """Measures the DnCNN; prints the table, writes `out_dir/eval_dequant.json` and the figure."""
+        num_workers: int = 1, book_config: str = "default") -> dict:
+  """Measures the DnCNN; prints the table, writes `out_dir/eval_dequant.json` and the figure.
+  `book_config`: the `book_patches` config whose test pages (and degradation) are used."""
   import jax  # pylint: disable=g-import-not-at-top
   _check_settings(num_pages, batch_size, time_batches, time_repeats, figure_rows)
+  degrade_factor = ocr_judge.book_config(book_config).degrade_factor
   start = time.time()
   model, variables = api.load(model_path)  # CheckpointError before any work.
   judge = judge_variables = box_reader = None
@@ -186,7 +191,7 @@ def run(model_path: str | None, num_pages: int, use_tesseract: bool, use_judge: 
         f"tesseract is not installed ({tesseract.INSTALL_HINT}); or pass --tesseract=false.")
 
   with ocr_judge.worker_pool(num_workers) as pool:
-    pages, patches = ocr_judge.book_test_patches(num_pages, pool)
+    pages, patches = ocr_judge.book_test_patches(num_pages, pool, book_config)
   texts = [patch["text"] for patch in patches]
   images = {"degraded": [p["degraded"] for p in patches], "clean": [p["clean"] for p in patches]}
   restore_start = time.perf_counter()
@@ -212,7 +217,7 @@ def run(model_path: str | None, num_pages: int, use_tesseract: bool, use_judge: 
     from tfic_jax.data import book  # pylint: disable=g-import-not-at-top
     from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
     page = book.degrade(book.make_page(ocr_judge.book_test_sentences(), pages[0],
-                                       builders.BOOK_SEED).image)
+                                       builders.BOOK_SEED).image, degrade_factor)
   speed = {
       "patches_per_second": time_restoration(model, variables, images["degraded"][0],
                                              time_batches, time_repeats),
@@ -229,7 +234,8 @@ def run(model_path: str | None, num_pages: int, use_tesseract: bool, use_judge: 
   report = {
       "command": " ".join(sys.argv),
       "model": {"path": str(model_path or api.DEFAULT_MODEL), "num_params": model.num_params(),
-                "depth": model.depth, "features": model.features},
+                "depth": model.depth, "features": model.features, "unshuffle": model.unshuffle},
+      "book_config": book_config, "degrade_factor": degrade_factor,
       "judge_path": str(judge_path or "models/ocr_default") if use_judge else None,
       "backend": jax.default_backend(),
       "num_pages": len(pages), "pages": pages, "num_patches": len(patches),

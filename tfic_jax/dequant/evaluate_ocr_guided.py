@@ -77,9 +77,9 @@ def format_table(report: dict) -> str:
 def run(d2_path: str | None, d1_path: str | None = None, craft_path: str | None = None,
         judge_path: str | None = None, num_pages: int = 10, use_tesseract: bool = True,
         out_dir: pathlib.Path | None = None, figure_path: pathlib.Path | None = None,
-        figure_rows: int = 3, num_workers: int = 1) -> dict:
+        figure_rows: int = 3, num_workers: int = 1, book_config: str = "default") -> dict:
   """Measures the chain; prints the table, writes `out_dir/eval_dequant_ocr.json` (with every
-  reading) and the figure."""
+  reading) and the figure. `book_config`: the `book_patches` config of the test pages."""
   import jax  # pylint: disable=g-import-not-at-top
   from tfic_jax.detect import page_ocr  # pylint: disable=g-import-not-at-top
   from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
@@ -96,7 +96,7 @@ def run(d2_path: str | None, d1_path: str | None = None, craft_path: str | None 
   box_reader = ocr_judge.make_box_reader(judge)
 
   with ocr_judge.worker_pool(num_workers) as pool:
-    pages, patches = ocr_judge.book_test_patches(num_pages, pool)
+    pages, patches = ocr_judge.book_test_patches(num_pages, pool, book_config)
   texts = [patch["text"] for patch in patches]
   images, num_refined = restore_all(d1, detector, d2, patches)
   images["degraded"] = [p["degraded"] for p in patches]
@@ -129,6 +129,7 @@ def run(d2_path: str | None, d1_path: str | None = None, craft_path: str | None 
       "d2": str(d2_path or ocr_guided.DEFAULT_MODEL),
       "judge": str(judge_path or "models/ocr_default"),
       "backend": jax.default_backend(),
+      "book_config": book_config,
       "num_pages": len(pages), "pages": pages, "num_patches": len(patches),
       "words_refined": {"mean_per_patch": float(np.mean(num_refined)) if num_refined else 0.0,
                         "total": int(np.sum(num_refined))},

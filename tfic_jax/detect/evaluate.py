@@ -117,22 +117,27 @@ def patch_dont_care(page_word_boxes: np.ndarray, corner, width: int, height: int
 # ------------------------------------------------------------------------------ evaluation
 
 
-def evaluate_pages(detector, variables, num_pages: int, kinds=("clean", "degraded")) -> dict:
-  """{kind: Counts.summary()} over the first `num_pages` whole test pages (1024×768)."""
+def evaluate_pages(detector, variables, num_pages: int, kinds=("clean", "degraded"),
+                   restorer: str | None = None) -> dict:
+  """{kind: Counts.summary()} over the first `num_pages` whole test pages (1024×768); the
+  "restored" kind is the degraded page after the DnCNN `restorer`."""
   from tfic_jax.detect import api  # pylint: disable=g-import-not-at-top
   from tfic_jax.detect import pages  # pylint: disable=g-import-not-at-top
   counts = {kind: Counts() for kind in kinds}
   for position in range(num_pages):
     page = pages.render("test", position)
     for kind in kinds:
-      found = api.detect(detector, variables, page.image(kind))
+      found = api.detect(detector, variables, page.image(kind, restorer))
       counts[kind] += match(found.boxes, page.word_boxes)
   return {kind: {**c.summary(), "num_images": num_pages} for kind, c in counts.items()}
 
 
 def evaluate_patches(detector, variables, patches: list, kinds=("clean", "degraded"),
-                     ocr=None) -> dict:
+                     ocr=None, restorer: str | None = None) -> dict:
   """{kind: detection summary [+ page OCR]} over book test patches (64×256).
+
+  "restored": the degraded patch after the DnCNN `restorer` (as the OCR-guided chain runs D1
+  on the patch).
 
   `patches` are the builder's (`book.page_patches`, with their page index and corner).
   Ground truth: the patch's whole words; words it cuts are don't-care. With `ocr` =
@@ -149,8 +154,9 @@ def evaluate_patches(detector, variables, patches: list, kinds=("clean", "degrad
   for kind in kinds:
     counts, detected_texts, gt_box_texts = Counts(), [], []
     for patch in patches:
-      image = patch[kind]
       page = pages.render("test", test_pages.index(int(patch["page"])))
+      image = (pages.restored_image(page.page_index, patch["degraded"], _needs(restorer))
+               if kind == "restored" else patch[kind])
       dont_care = patch_dont_care(page.word_boxes, patch["corner"], image.shape[1],
                                   image.shape[0])
       found = api.detect(detector, variables, image)
@@ -171,14 +177,28 @@ def evaluate_patches(detector, variables, patches: list, kinds=("clean", "degrad
   return results
 
 
+def _needs(restorer: str | None) -> str:
+  if not restorer:
+    raise errors.TficError("the 'restored' kind needs a restorer (a DnCNN, e.g. dncnn_default)")
+  return restorer
+
+
 def run(detector_path=None, ocr_path=None, num_pages: int = 10, patch_pages: int = 10,
-        kinds=("clean", "degraded"), page_ocr_enabled: bool = True) -> dict:
+        kinds=("clean", "degraded"), page_ocr_enabled: bool = True,
+        restorer: str | None = None) -> dict:
   """Everything `launch.eval_detect` reports: detection on whole test pages and on test
-  patches, and page OCR on the patches (see docs/results.md)."""
+  patches, and page OCR on the patches (see docs/results.md). `restorer`: the DnCNN (D1)
+  that makes the "restored" kind."""
   import jax  # pylint: disable=g-import-not-at-top
   from tfic_jax.detect import api  # pylint: disable=g-import-not-at-top
   from tfic_jax.eval import ocr_judge  # pylint: disable=g-import-not-at-top
+  from tfic_jax.detect import pages  # pylint: disable=g-import-not-at-top
+  unknown = sorted(set(kinds) - set(pages.KINDS))
+  if unknown:
+    raise errors.TficError(f"kinds: unknown {unknown}; use {', '.join(pages.KINDS)}")
   detector, variables = api.load(detector_path)
+  if "restored" in kinds:
+    pages.load_restorer(_needs(restorer))  # A missing D1 fails before any work.
   ocr = None
   if page_ocr_enabled:
     from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
@@ -190,8 +210,10 @@ def run(detector_path=None, ocr_path=None, num_pages: int = 10, patch_pages: int
                    **detector.settings},
       "ocr_model": str(ocr_path or "ocr_default") if ocr else None,
       "backend": jax.default_backend(),
-      "pages": evaluate_pages(detector, variables, num_pages, kinds) if num_pages else {},
-      "patches": evaluate_patches(detector, variables, patches, kinds, ocr),
+      "restorer": restorer if "restored" in kinds else None,
+      "pages": (evaluate_pages(detector, variables, num_pages, kinds, restorer)
+                if num_pages else {}),
+      "patches": evaluate_patches(detector, variables, patches, kinds, ocr, restorer),
   }
   return report
 

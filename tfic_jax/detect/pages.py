@@ -1,4 +1,5 @@
-"""Book pages for CRAFT: rendered with exact character boxes, clean and degraded, and crops.
+"""Book pages for CRAFT: rendered with exact character boxes, clean, degraded or restored by a
+DnCNN (D1), and crops.
 
 Pages are those of `book_patches/default` (`tfic_jax.data.book`, seed `builders.BOOK_SEED`, the
 same 80/20 page split and disjoint sentence pools), rendered here whole because a detector
@@ -13,6 +14,7 @@ returns the crop and the boxes in crop coordinates.
 import dataclasses
 import functools
 import threading
+import zlib
 
 import cv2
 import numpy as np
@@ -22,25 +24,54 @@ from tfic_jax.data import book
 
 BOOK_SEED = 2285  # tfic_jax.data.builders.BOOK_SEED (not imported: that pulls in tfds).
 NUM_BOOK_PAGES = 2285  # book_patches/default: its split of page indices is ours.
-KINDS = ("clean", "degraded")
+# "restored": the degraded page after a DnCNN (D1), which is what CRAFT sees in the OCR-guided
+# chain (`restored_image`).
+KINDS = ("clean", "degraded", "restored")
 # The data pipeline's threads share the page cache; gathering the corpus (`ast.parse`) is not
 # thread-safe, and one render per page is enough.
 _RENDER_LOCK = threading.Lock()
+_RESTORE_LOCK = threading.Lock()
+_RESTORED: dict = {}  # (page_index, crc32 of the degraded page, restorer) → uint8 [H, W, 1]
 
 
 @dataclasses.dataclass(frozen=True)
 class BookPage:
   clean: np.ndarray  # uint8 [H, W, 1]
   degraded: np.ndarray  # uint8 [H, W, 1]: book.degrade (3× down, JPEG q=1, up)
+  # (restored: `image("restored", restorer)`, computed on demand and cached.)
   char_boxes: np.ndarray  # float32 [N, 4] (x0, y0, x1, y1), reading order
   char_word: np.ndarray  # int32 [N] page word id of each character
   word_boxes: np.ndarray  # float32 [M, 4] union of each word's character boxes, word order
   page_index: int
 
-  def image(self, kind: str) -> np.ndarray:
+  def image(self, kind: str, restorer: str | None = None) -> np.ndarray:
+    """The clean, degraded or restored page; "restored" needs `restorer` (a DnCNN)."""
     if kind not in KINDS:
       raise errors.TficError(f"page kind {kind!r}: use one of {KINDS}")
+    if kind == "restored":
+      if not restorer:
+        raise errors.TficError("page kind 'restored' needs a restorer (a DnCNN model, e.g. "
+                               "config.data.restorer = 'dncnn_default')")
+      return restored_image(self.page_index, self.degraded, restorer)
     return self.clean if kind == "clean" else self.degraded
+
+
+@functools.lru_cache(maxsize=4)
+def load_restorer(restorer: str):
+  """(Dequantizer, variables) of a DnCNN: a workdir, model directory or shipped model name."""
+  from tfic_jax.dequant import api as dequant_api  # pylint: disable=g-import-not-at-top
+  return dequant_api.load(restorer)
+
+
+def restored_image(page_index: int, degraded: np.ndarray, restorer: str) -> np.ndarray:
+  """`degraded` (a whole page or a patch) restored by the DnCNN `restorer`; cached per page
+  and restorer (one restoration per page, shared by the pipeline's threads)."""
+  from tfic_jax.dequant import api as dequant_api  # pylint: disable=g-import-not-at-top
+  key = (int(page_index), zlib.crc32(np.ascontiguousarray(degraded).tobytes()), restorer)
+  with _RESTORE_LOCK:
+    if key not in _RESTORED:
+      _RESTORED[key] = dequant_api.restore_image(*load_restorer(restorer), degraded)
+    return _RESTORED[key]
 
 
 def word_boxes_of(char_boxes: np.ndarray, char_word: np.ndarray) -> np.ndarray:

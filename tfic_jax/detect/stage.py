@@ -2,14 +2,18 @@
 
 Data: rendered book pages (`pages.py`) with exact character boxes. A training example is a
 random `crop_size`² window of a page, magnified by `detect.mag_ratio` × a random factor from
-`data.scale_range`, taken from the clean page, the degraded page, or either
-(`data.input`: "clean" | "degraded" | "mix" with `data.degraded_fraction`); its targets are
+`data.scale_range`, taken from the clean page, the degraded page, the degraded page restored by
+the DnCNN `data.restorer` (D1: what CRAFT sees in the OCR-guided chain), or a mix
+(`data.input`: "clean" | "degraded" | "restored" | "mix", the mix drawing degraded with
+probability `data.degraded_fraction`, restored with `data.restored_fraction`, else clean;
+pages are restored whole at page resolution, once, before cropping); its targets are
 the region / affinity heatmaps (`heatmaps.py`) at half the crop's resolution. Loss: MSE on both
 maps (CRAFT §3.1), optionally with online hard-negative mining (`loss.ohem`: per image and map,
 all pixels with target ≥ 0.1 plus the `loss.neg_ratio`× as many hardest other pixels, as the
 reference's training code).
 
-Evaluation: fixed crops of test pages at exactly `mag_ratio`, clean and degraded; word boxes by
+Evaluation: fixed crops of test pages at exactly `mag_ratio`, one set per kind in
+`data.eval_kinds` (clean, degraded, restored); word boxes by
 the reference post-processing; precision / recall / H-mean at IoU ≥ 0.5 (`evaluate.py`).
 """
 
@@ -27,7 +31,7 @@ from tfic_jax.detect import pages
 from tfic_jax.detect import postprocess
 from tfic_jax.train import stage as stage_lib
 
-INPUTS = ("clean", "degraded", "mix")
+INPUTS = ("clean", "degraded", "restored", "mix")
 MAX_EVAL_BOXES = 512  # Word boxes of one eval crop, padded (a 256×256 page window has ~150).
 _POSITIVE = 0.1  # Target value above which a pixel counts as text for OHEM.
 
@@ -68,6 +72,25 @@ class CraftStage(stage_lib.Stage):
       raise errors.TficError(f"config.data.input={data.input!r}: use one of {INPUTS}")
     if data.crop_size % api.MULTIPLE:
       raise errors.TficError(f"config.data.crop_size must be a multiple of {api.MULTIPLE}")
+    fractions = (float(data.get("degraded_fraction", 0.0)),
+                 float(data.get("restored_fraction", 0.0)))
+    if min(fractions) < 0 or sum(fractions) > 1:
+      raise errors.TficError(
+          f"config.data.degraded_fraction + restored_fraction must lie in [0, 1], got {fractions}")
+    unknown = sorted(set(data.eval_kinds) - set(pages.KINDS))
+    if unknown:
+      raise errors.TficError(f"config.data.eval_kinds: unknown {unknown}; use {pages.KINDS}")
+    self.restorer = str(data.get("restorer", "")) or None
+    if self._uses_restored():
+      if not self.restorer:
+        raise errors.TficError("restored pages need config.data.restorer (a DnCNN, e.g. "
+                               "'dncnn_default')")
+      pages.load_restorer(self.restorer)  # A missing D1 fails here, not in a data thread.
+
+  def _uses_restored(self) -> bool:
+    data = self.config.data
+    return (data.input == "restored" or "restored" in data.eval_kinds
+            or (data.input == "mix" and float(data.get("restored_fraction", 0.0)) > 0))
 
   # --- Data. ---------------------------------------------------------------------------------
 
@@ -87,11 +110,16 @@ class CraftStage(stage_lib.Stage):
   def _kind(self, rng: np.random.Generator) -> str:
     data = self.config.data
     if data.input == "mix":
-      return "degraded" if rng.uniform() < float(data.degraded_fraction) else "clean"
+      draw = rng.uniform()
+      degraded = float(data.degraded_fraction)
+      if draw < degraded:
+        return "degraded"
+      return "restored" if draw < degraded + float(data.get("restored_fraction", 0.0)) else "clean"
     return data.input
 
   def _example(self, page: pages.BookPage, kind: str, corner, scale: float, size: int) -> dict:
-    image, boxes = pages.crop(page.image(kind), page.char_boxes, corner, scale, size)
+    image, boxes = pages.crop(page.image(kind, self.restorer), page.char_boxes, corner, scale,
+                              size)
     inside, partly = pages.boxes_inside(boxes, size)
     visible = inside | partly
     targets = heatmaps.craft_targets(boxes[visible], page.char_word[visible],

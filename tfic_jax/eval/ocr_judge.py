@@ -83,12 +83,23 @@ def book_test_sentences() -> tuple[str, ...]:
   return book.sentence_pool(book.gather_sentences(), "test")
 
 
-def book_test_patches(num_pages: int, pool=None) -> tuple[list[int], list[dict]]:
-  """The first `num_pages` test pages of `book_patches/default` and their patches, rendered as
-  the builder renders them (clean and degraded uint8 [64, 256, 1], text, char boxes, ...)."""
+def book_config(name: str = "default"):
+  """The `book_patches` builder config `name`; TficError naming the valid ones otherwise."""
+  from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
+  configs = {c.name: c for c in builders.BookPatches.BUILDER_CONFIGS}
+  if name not in configs:
+    raise errors.TficError(f"book_patches has no config {name!r}; use one of {sorted(configs)}")
+  return configs[name]
+
+
+def book_test_patches(num_pages: int, pool=None, builder_config: str = "default"
+                      ) -> tuple[list[int], list[dict]]:
+  """The first `num_pages` test pages of `book_patches/<builder_config>` and their patches,
+  rendered as the builder renders them (clean and degraded uint8 [64, 256, 1], text, char
+  boxes, ...)."""
   from tfic_jax.data import book  # pylint: disable=g-import-not-at-top
   from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
-  config = next(c for c in builders.BookPatches.BUILDER_CONFIGS if c.name == "default")
+  config = book_config(builder_config)
   pages = [int(p) for p in book.split_pages(config.num_pages, builders.BOOK_SEED)["test"]]
   pages = pages[:num_pages]
   if not pages:
