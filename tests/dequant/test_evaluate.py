@@ -2,7 +2,6 @@
 
 import json
 
-import flax.serialization
 import jax
 import numpy as np
 import pytest
@@ -26,20 +25,13 @@ _SENTENCES = (  # A stand-in for the machine's prose (gathering it takes ~6 s).
 )
 
 
-def _model_dir(directory, config, variables):
-  (directory / "variables.msgpack").write_bytes(
-      flax.serialization.msgpack_serialize(jax.tree.map(np.asarray, variables)))
-  checkpoint.write_config_json(directory, config)
-  return directory
-
-
 @pytest.fixture(scope="module")
 def model_dirs(tmp_path_factory):
   dncnn = dncnn_tiny.get_config()
   judge = ocr_crnn_tiny.get_config()
-  return (_model_dir(tmp_path_factory.mktemp("dncnn"), dncnn,
+  return (checkpoint.write_model_dir(tmp_path_factory.mktemp("dncnn"), dncnn,
                      api.build(dncnn).init(jax.random.key(0))),
-          _model_dir(tmp_path_factory.mktemp("judge"), judge,
+          checkpoint.write_model_dir(tmp_path_factory.mktemp("judge"), judge,
                      ocr_api.build(judge).init(jax.random.key(0))))
 
 

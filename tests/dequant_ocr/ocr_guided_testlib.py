@@ -1,6 +1,5 @@
 """Tiny frozen models for the OCR-guided tests, saved as model directories."""
 
-import flax.serialization
 import jax
 import numpy as np
 
@@ -14,11 +13,8 @@ from tfic_jax.train import checkpoint
 
 
 def save_model(directory, config, variables):
-  directory.mkdir(parents=True)
-  (directory / "variables.msgpack").write_bytes(
-      flax.serialization.msgpack_serialize(jax.tree.map(np.asarray, variables)))
-  checkpoint.write_config_json(directory, config)
-  return directory
+  directory.mkdir(parents=True)  # A fresh directory: a name reused by mistake fails here.
+  return checkpoint.write_model_dir(directory, config, variables)
 
 
 def tiny_d1(seed=0):

@@ -34,7 +34,6 @@ def test_unknown_input_is_a_clear_error():
 @pytest.fixture(scope="module")
 def brightening_d1(tmp_path_factory):
   """A tiny DnCNN whose output is exactly its input + 0.1 (r̂ = −0.1): easy to recognise."""
-  import flax.serialization  # pylint: disable=g-import-not-at-top
   from configs import dncnn_tiny  # pylint: disable=g-import-not-at-top
   from tfic_jax.dequant import api as dequant_api  # pylint: disable=g-import-not-at-top
   from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
@@ -43,10 +42,7 @@ def brightening_d1(tmp_path_factory):
   variables["params"]["conv_out"]["kernel"] = np.zeros_like(
       variables["params"]["conv_out"]["kernel"])
   variables["params"]["conv_out"]["bias"] = np.array([-0.1], np.float32)
-  directory = tmp_path_factory.mktemp("d1")
-  (directory / "variables.msgpack").write_bytes(flax.serialization.msgpack_serialize(variables))
-  checkpoint.write_config_json(directory, config)
-  return str(directory)
+  return str(checkpoint.write_model_dir(tmp_path_factory.mktemp("d1"), config, variables))
 
 
 def test_restored_input_crops_the_page_that_d1_restored(brightening_d1):

@@ -1,8 +1,6 @@
 """tfic_jax/detect/evaluate.run (behind launch.eval_detect) with the "restored" kind."""
 
-import flax.serialization
 import jax
-import numpy as np
 import pytest
 
 from configs import craft_tiny
@@ -14,21 +12,14 @@ from tfic_jax.detect import evaluate
 from tfic_jax.train import checkpoint
 
 
-def _model_dir(directory, config, variables):
-  (directory / "variables.msgpack").write_bytes(
-      flax.serialization.msgpack_serialize(jax.tree.map(np.asarray, variables)))
-  checkpoint.write_config_json(directory, config)
-  return str(directory)
-
-
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
   craft = craft_tiny.get_config()
   dncnn = dncnn_tiny.get_config()
-  return (_model_dir(tmp_path_factory.mktemp("craft"), craft,
-                     api.build(craft).init(jax.random.key(0))),
-          _model_dir(tmp_path_factory.mktemp("d1"), dncnn,
-                     dequant_api.build(dncnn).init(jax.random.key(0))))
+  return (str(checkpoint.write_model_dir(tmp_path_factory.mktemp("craft"), craft,
+                                         api.build(craft).init(jax.random.key(0)))),
+          str(checkpoint.write_model_dir(tmp_path_factory.mktemp("d1"), dncnn,
+                                         dequant_api.build(dncnn).init(jax.random.key(0)))))
 
 
 def test_restored_kind_is_measured_on_pages_and_patches(models):

@@ -6,7 +6,6 @@ from pathlib import Path
 import subprocess
 import sys
 
-import flax
 import jax
 import numpy as np
 import pytest
@@ -33,10 +32,7 @@ def _write_codec(directory: Path, seed: int, gamma: float) -> str:
     config.loss.lmbda = 0.0
   variables = api.build(config).init(jax.random.PRNGKey(seed), 64, 64)
   directory.mkdir(parents=True)
-  (directory / checkpoint.VARIABLES_FILE).write_bytes(
-      flax.serialization.msgpack_serialize(jax.tree.map(np.asarray, variables)))
-  checkpoint.write_config_json(directory, config)
-  return str(directory)
+  return str(checkpoint.write_model_dir(directory, config, variables))
 
 
 @pytest.fixture(scope="module")

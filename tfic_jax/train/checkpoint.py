@@ -231,6 +231,19 @@ def card_checksums(model_dir) -> tuple[str, str]:
   return recorded.group(1), _sha256(model_dir / VARIABLES_FILE)
 
 
+def write_model_dir(out_dir, config, variables) -> Path:
+  """Writes a model directory that `load_variables` / `load_config` (and every stage's
+  `api.load`) read: `variables.msgpack` (flax.serialization of the variables, as numpy) and
+  `config.json`. For models made outside a training workdir; `export_model` adds the card."""
+  out_dir = Path(out_dir)
+  out_dir.mkdir(parents=True, exist_ok=True)
+  (out_dir / VARIABLES_FILE).write_bytes(
+      flax.serialization.msgpack_serialize(jax.tree.map(np.asarray, variables)))
+  (out_dir / CONFIG_FILE).write_text(
+      json.dumps(config_to_dict(config), indent=2, sort_keys=True) + "\n")
+  return out_dir
+
+
 def export_model(workdir, out_dir, card_fields: Mapping[str, Any] | None = None) -> Path:
   """Exports a workdir's latest checkpoint as a shipped model directory.
 
@@ -241,11 +254,8 @@ def export_model(workdir, out_dir, card_fields: Mapping[str, Any] | None = None)
   """
   variables = load_variables(workdir)
   config = config_to_dict(load_config(workdir))
-  out_dir = Path(out_dir)
-  out_dir.mkdir(parents=True, exist_ok=True)
+  out_dir = write_model_dir(out_dir, config, variables)
   variables_path = out_dir / VARIABLES_FILE
-  variables_path.write_bytes(flax.serialization.msgpack_serialize(variables))
-  (out_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
   num_params = sum(int(np.size(x)) for x in jax.tree.leaves(variables.get("params", {})))
   step = None
   ckpt_dir = _checkpoints_dir(_resolve(workdir))
