@@ -1,8 +1,10 @@
-"""The shipped default judge (models/ocr_default) loads, matches its card and reads text."""
+"""The shipped judges (models/ocr_default, the default; models/ocr_wide, the 64×256-input
+candidate) load, match their cards and read text."""
 
 import pathlib
 
 import numpy as np
+import pytest
 
 from tfic_jax import metrics
 from tfic_jax.data import book
@@ -11,7 +13,9 @@ from tfic_jax.eval import ocr_judge
 from tfic_jax.ocr import api
 from tfic_jax.train import checkpoint
 
-MODEL_DIR = pathlib.Path(__file__).resolve().parents[2] / "models" / api.DEFAULT_MODEL
+MODELS_DIR = pathlib.Path(__file__).resolve().parents[2] / "models"
+# name → input size (height, width); both are the same CRNN (944,485 parameters).
+SHIPPED = {api.DEFAULT_MODEL: (32, 128), "ocr_wide": (64, 256)}
 _SENTENCES = (  # Book-like prose (not the machine's corpus: gathering that takes ~6 s).
     "The quick brown fox jumps over the lazy dog near the river bank.",
     "Every process reads its share of the batch and writes nothing back.",
@@ -20,14 +24,16 @@ _SENTENCES = (  # Book-like prose (not the machine's corpus: gathering that take
 )
 
 
-def test_card_checksum_matches_the_shipped_variables():
-  recorded, actual = checkpoint.card_checksums(MODEL_DIR)
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_card_checksum_matches_the_shipped_variables(name):
+  recorded, actual = checkpoint.card_checksums(MODELS_DIR / name)
   assert recorded == actual
 
 
-def test_default_judge_loads_and_reads_rendered_lines():
-  model, variables = api.load()
-  assert model.num_params() == 944_485
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_shipped_judge_loads_and_reads_rendered_lines(name):
+  model, variables = api.load(name)
+  assert model.num_params() == 944_485 and tuple(model.input_size) == SHIPPED[name]
   spec = synth_text.SynthTextSpec()  # 256×512, seen fonts
   examples = [synth_text.render_example(spec, 1, index) for index in range(4)]
   ids = api.recognize(model, variables, np.stack([e["image"] for e in examples]))
@@ -36,9 +42,10 @@ def test_default_judge_loads_and_reads_rendered_lines():
   assert metrics.mean_ocr_accuracy([e["text"] for e in examples], readings) > 0.5
 
 
-def test_default_judge_reads_book_words():
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_shipped_judge_reads_book_words(name):
   """Part B: clean book patches read word by word (canvas crops of line-high word boxes)."""
-  model, variables = api.load()
+  model, variables = api.load(name)
   assert model.word_resize_mode == "canvas"
   patches = book.page_patches(_SENTENCES, 0, 0)[:4]
   readings = ["\n".join(api.read_words(model, variables, patch["clean"], boxes)
