@@ -137,10 +137,6 @@ def _check_settings(num_pages: int, batch_size: int, time_batches: Sequence[int]
     raise errors.TficError(f"--figure_rows must be >= 1, got {figure_rows}")
 
 
-def _fmt(value, digits: int = 3) -> str:
-  return "-" if value is None else f"{value:.{digits}f}"
-
-
 def format_table(report: dict) -> str:
   """The printed summary (markdown): accuracy and PSNR per kind, then throughput."""
   lines = [
@@ -158,7 +154,7 @@ def format_table(report: dict) -> str:
   for kind in KINDS:
     row = report["results"][kind]
     psnr = "∞ (reference)" if row["psnr"] is None else f"{row['psnr']:.2f}"
-    lines.append(f"| {kind} | {_fmt(row['tesseract'])} | {_fmt(row['judge'])} | {psnr} |")
+    lines.append(f"| {kind} | {ocr_judge.fmt(row['tesseract'])} | {ocr_judge.fmt(row['judge'])} | {psnr} |")
   lines += ["", "| restoration speed | figure |", "|---|---|"]
   for batch_size, rate in report["speed"]["patches_per_second"].items():
     lines.append(f"| 64×256 patches, batch {batch_size} ({report['backend']}) | "

@@ -50,16 +50,12 @@ def restore_all(d1, detector, d2, patches: Sequence[dict]) -> tuple[dict, list[i
   return images, num_refined
 
 
-def _fmt(value, digits: int = 3) -> str:
-  return "-" if value is None else f"{value:.{digits}f}"
-
-
 def format_table(report: dict) -> str:
   """The printed summary (markdown)."""
   lines = [
       f"D1 `{report['d1']}`, CRAFT `{report['craft']}`, D2 `{report['d2']}`, judge "
       f"`{report['judge']}`; {report['num_patches']} test patches of {report['num_pages']} "
-      f"book pages; {report['backend']}. Words refined by D2 (CRAFT on D1's output): "
+      f"book pages (`book_patches/{report.get('book_config', 'default')}`); {report['backend']}. Words refined by D2 (CRAFT on D1's output): "
       f"{report['words_refined']['mean_per_patch']:.2f} per patch.",
       "",
       "| patches | page OCR (CRAFT + judge) | judge, ground-truth boxes | Tesseract (psm 6) | "
@@ -69,8 +65,8 @@ def format_table(report: dict) -> str:
   for kind in KINDS:
     row = report["results"][kind]
     psnr = "∞ (reference)" if row["psnr"] is None else f"{row['psnr']:.2f}"
-    lines.append(f"| {LABELS[kind]} | {_fmt(row['page_ocr'])} | {_fmt(row['judge'])} | "
-                 f"{_fmt(row['tesseract'])} | {psnr} |")
+    lines.append(f"| {LABELS[kind]} | {ocr_judge.fmt(row['page_ocr'])} | {ocr_judge.fmt(row['judge'])} | "
+                 f"{ocr_judge.fmt(row['tesseract'])} | {psnr} |")
   return "\n".join(lines)
 
 

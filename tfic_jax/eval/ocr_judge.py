@@ -243,7 +243,8 @@ def tesseract_read(images: Sequence[np.ndarray], psm: int, num_workers: int
 # ------------------------------------------------------------------------------ report
 
 
-def _fmt(value, digits: int = 3) -> str:
+def fmt(value, digits: int = 3) -> str:
+  """A table cell: the value to `digits` decimals, "-" for None (not measured)."""
   return "-" if value is None else f"{value:.{digits}f}"
 
 
@@ -267,16 +268,16 @@ def format_table(report: dict) -> str:
   for split in SYNTH_SPLITS:
     row, tess = synth[split], synth[split]["tesseract"] or {}
     lines.append(
-        f"| {names[split]} | {row['num_images']} | {_fmt(row['judge']['ocr_accuracy'])} | "
-        f"{_fmt(row['judge']['word_accuracy'])} | {_fmt(tess.get('ocr_accuracy'))} | "
-        f"{_fmt(tess.get('word_accuracy'))} |")
+        f"| {names[split]} | {row['num_images']} | {fmt(row['judge']['ocr_accuracy'])} | "
+        f"{fmt(row['judge']['word_accuracy'])} | {fmt(tess.get('ocr_accuracy'))} | "
+        f"{fmt(tess.get('word_accuracy'))} |")
   for kind in ("clean", "degraded"):
     tess = book_report["tesseract"] or {}
     lines.append(
         f"| book patches, {kind} (judge: {book_report['word_resize_mode']} word crops, "
         f"{book_report['word_box_height']} height; Tesseract: psm 6) | "
-        f"{book_report['num_patches']} | {_fmt(book_report['judge'][kind])} | - | "
-        f"{_fmt(tess.get(kind))} | - |")
+        f"{book_report['num_patches']} | {fmt(book_report['judge'][kind])} | - | "
+        f"{fmt(tess.get(kind))} | - |")
   lines += ["", "| speed | ms |", "|---|---|"]
   for batch_size, ms in speed["judge_ms_per_image"].items():
     lines.append(f"| judge, batch {batch_size}, {report['height']}×{report['width']}×3 uint8 "
