@@ -21,7 +21,8 @@ from absl import flags  # pylint: disable=g-import-not-at-top,wrong-import-posit
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("kind", "mse", ["mse", "tfic"], "Which shipped family.")
 flags.DEFINE_list("workdirs", None, "Trained workdirs.")
-flags.DEFINE_string("results", None, "launch.eval_codec results.json (optional).")
+flags.DEFINE_string("results", None, "results.json of launch.eval_codec (rate–PSNR) or of "
+                    "launch.evaluate (rate–accuracy, for --kind=tfic); optional.")
 flags.DEFINE_string("eval_command", "", "The command that produced --results.")
 flags.DEFINE_string("commands", None, "Text file: training commands per quality.")
 flags.mark_flag_as_required("workdirs")
@@ -41,6 +42,8 @@ def _metrics(results_path, name: str, command: str) -> str:
   if not results_path:
     return "Not measured yet."
   report = json.loads(pathlib.Path(results_path).read_text())
+  if "points" in report:  # launch.evaluate (the TFIC rate–accuracy evaluation)
+    return _accuracy_metrics(report, name, command)
   rows = [p for p in report["learned"] if p["setting"] == name]
   if not rows:
     return "Not measured yet."
@@ -52,6 +55,27 @@ def _metrics(results_path, name: str, command: str) -> str:
           f"| {p['bpp']:.4f} | {p['estimated_bpp']:.4f} | {p['psnr']:.2f} | "
           f"{p['encode_ms']:.1f} | {p['decode_ms']:.1f} |\n\n"
           "The full rate–PSNR comparison with the classical codecs is in docs/results.md.")
+
+
+def _accuracy_metrics(report: dict, name: str, command: str) -> str:
+  """This codec's row and the uncompressed row of a `launch.evaluate` results.json."""
+  rows = {p["setting"]: p for p in report["points"]}
+  if name not in rows:
+    return "Not measured yet."
+  scale = report["scale"]
+
+  def cell(value, digits):
+    return "-" if value is None else f"{value:.{digits}f}"
+
+  lines = [f"`{command}` ({scale['backend']}, {scale['num_images']} synthetic test lines "
+           f"({scale['split']}) at {scale['height']}×{scale['width']}, real .tfic files; "
+           f"judge `{report['judge']}`):", "",
+           "| | bpp | PSNR (dB) | judge acc. | Tesseract acc. |", "|---|---|---|---|---|"]
+  for label, key in (("this codec", name), ("uncompressed", "original")):
+    p = rows[key]
+    lines.append(f"| {label} | {p['bpp']:.4f} | {cell(p['psnr'], 2)} | "
+                 f"{cell(p['judge_accuracy'], 3)} | {cell(p.get('tesseract_accuracy'), 3)} |")
+  return "\n".join(lines + ["", "The whole rate–accuracy comparison is in docs/results.md."])
 
 
 def main(argv):
@@ -75,8 +99,10 @@ def main(argv):
             f"{FLAGS.kind} family (1 = lowest rate). Config: `config.json` here."),
         "training data": (
             "`synth_text/medium`: 20,000 trdg text lines on 128×256 canvases (84 seen fonts), "
-            "random 64×128 crops, batch 8, on the 2-core development CPU (shared). Nothing "
-            "downloaded.\n\n" + training.get(quality, "")),
+            + ("random 64×128 crops" if FLAGS.kind == "mse" else
+               "random 64×128 crops in stage 1, whole 128×256 canvases in stage 2")
+            + ", batch 8, on the 2-core development CPU. Nothing downloaded.\n\n"
+            + training.get(quality, "")),
         "metrics": _metrics(FLAGS.results, name, FLAGS.eval_command),
         "intended use": (
             "`python -m launch.compress --model={kind} --quality={q} --input=a.png "

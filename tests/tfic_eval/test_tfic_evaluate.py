@@ -220,3 +220,21 @@ def test_launcher_prints_a_clear_error(tmp_path):
   assert result.returncode == 1
   assert result.stderr.strip().splitlines()[-1].startswith("error: config.mse_codecs is empty")
   assert "Traceback" not in result.stderr
+
+
+def test_a_tfic_codec_read_by_another_judge_than_its_own_gets_a_note(tmp_path):
+  """Judges are compared by their variables, not by name: a shipped name can move on."""
+  path = _write_codec(tmp_path / "tfic", seed=3, gamma=0.1)
+  config = checkpoint.load_config(path)
+  config.frozen.ocr = "ocr_32x128"
+  checkpoint.write_model_dir(path, config, checkpoint.load_variables(path))
+  notes = tfic.judge_mismatch_notes([path], "ocr_default")
+  assert len(notes) == 1 and "'ocr_32x128'" in notes[0] and "'ocr_default'" in notes[0]
+  assert not tfic.judge_mismatch_notes([path], "ocr_32x128")
+  same_bytes = tmp_path / "judge_copy"
+  same_bytes.mkdir()
+  for name in ("variables.msgpack", "config.json"):
+    (same_bytes / name).write_bytes((_REPO / "models" / "ocr_32x128" / name).read_bytes())
+  assert not tfic.judge_mismatch_notes([path], str(same_bytes))
+  untrained = _write_codec(tmp_path / "no_judge", seed=4, gamma=0.1)  # frozen.ocr empty
+  assert not tfic.judge_mismatch_notes([untrained], "ocr_default")

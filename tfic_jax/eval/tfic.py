@@ -169,6 +169,28 @@ def _check_kind(path: str, kind: str) -> None:
                            "is listed in config.mse_codecs")
 
 
+def judge_mismatch_notes(tfic_paths: Sequence[str], judge: str) -> list[str]:
+  """A note for each TFIC codec that was trained against another judge than `judge`: its
+  judge accuracy is then a reading by a model it was not tuned to (still a valid figure, but
+  not the paper's setting)."""
+  from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
+  judge_id = checkpoint.model_identity(judge)
+  notes = []
+  for path in tfic_paths:
+    trained = (checkpoint.load_config(path).get("frozen") or {}).get("ocr")
+    if not trained:
+      continue
+    try:
+      same = checkpoint.model_identity(trained) == judge_id
+    except errors.CheckpointError:
+      same = False
+    if not same:
+      notes.append(f"{path} was trained against the judge {trained!r}, which is not the "
+                   f"evaluation's judge {judge!r} (compared by their variables): its judge "
+                   "figures are a reading by a model it was not tuned to.")
+  return notes
+
+
 def load_codecs(paths: Sequence[str], kind: str) -> list:
   """Loads each codec (shipped name, model dir or workdir), checking it is of `kind`."""
   from tfic_jax.codec import api  # pylint: disable=g-import-not-at-top
@@ -456,7 +478,7 @@ def run(config, workdir: str | Path | None,
     raise errors.TficError(f"config.two_layer.base_codec {config.two_layer.base_codec!r} is not "
                            f"one of config.mse_codecs {list(config.mse_codecs)}")
   judge_model, judge_variables = ocr_api.load(config.judge)
-  notes = []
+  notes = judge_mismatch_notes([p for p, _ in codecs["tfic"]], config.judge)
   use_tesseract = bool(config.tesseract)
   if use_tesseract and not tesseract.available():
     use_tesseract = False

@@ -244,12 +244,48 @@ def write_model_dir(out_dir, config, variables) -> Path:
   return out_dir
 
 
+def model_identity(path) -> str:
+  """What a model name stands for now: the sha256 of a model directory's variables file, or
+  the resolved path of a training workdir. Two names are the same model iff these agree."""
+  path = _resolve(path)
+  if (path / VARIABLES_FILE).is_file():
+    return _sha256(path / VARIABLES_FILE)
+  return str(path.resolve())
+
+
+def frozen_provenance(config: Mapping[str, Any]) -> list[str]:
+  """One card line per frozen sub-model of a training config (`config.frozen.*`): the name it
+  was given and the sha256 of the variables it held when exported, so a card keeps naming the
+  judge a model was trained against after a shipped name (`ocr_default`) moves on.
+
+  A frozen model given as a training workdir is recorded as its latest checkpoint step.
+  """
+  lines = []
+  for role, name in sorted(dict(config.get("frozen") or {}).items()):
+    if not name:
+      continue
+    try:
+      path = _resolve(name)
+    except errors.CheckpointError:
+      lines.append(f"- frozen `{role}`: `{name}` (not found at export)")
+      continue
+    ckpt_dir = _checkpoints_dir(path)
+    if (path / VARIABLES_FILE).is_file():
+      what = f"{VARIABLES_FILE} sha256 `{_sha256(path / VARIABLES_FILE)}`"
+    elif ckpt_dir is not None:
+      what = f"workdir checkpoint step {ocp.CheckpointManager(ckpt_dir.resolve()).latest_step()}"
+    else:
+      what = "no variables found at export"
+    lines.append(f"- frozen `{role}`: `{name}`, {what}")
+  return lines
+
+
 def export_model(workdir, out_dir, card_fields: Mapping[str, Any] | None = None) -> Path:
   """Exports a workdir's latest checkpoint as a shipped model directory.
 
   Writes `variables.msgpack` (flax.serialization of the params and model state),
   `config.json` (the training config) and a `MODEL_CARD.md` skeleton with the sha256 of
-  the variables; `card_fields` (e.g. {"description": ..., "training data": ...,
+  the variables (and of each frozen sub-model's, `frozen_provenance`); `card_fields` (e.g. {"description": ..., "training data": ...,
   "metrics": ..., "limitations": ...}) fill its sections. Returns `out_dir`.
   """
   variables = load_variables(workdir)
@@ -271,6 +307,7 @@ def export_model(workdir, out_dir, card_fields: Mapping[str, Any] | None = None)
       f"- exported: {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}",
       f"- source workdir: `{workdir}`",
       f"- `{VARIABLES_FILE}` sha256: `{_sha256(variables_path)}`",
+      *frozen_provenance(config),
       "",
   ]
   for section in ("description", "training data", "metrics", "intended use", "limitations"):
