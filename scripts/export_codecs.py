@@ -67,9 +67,9 @@ def _accuracy_metrics(report: dict, name: str, command: str) -> str:
   def cell(value, digits):
     return "-" if value is None else f"{value:.{digits}f}"
 
-  lines = [f"`{command}` ({scale['backend']}, {scale['num_images']} synthetic test lines "
-           f"({scale['split']}) at {scale['height']}×{scale['width']}, real .tfic files; "
-           f"judge `{report['judge']}`):", "",
+  lines = [f"`{command}` ({scale['backend']} backend; {scale['num_images']} synthetic test "
+           f"lines of split `{scale['split']}` at {scale['height']}×{scale['width']}; real .tfic "
+           f"files; judge `{report['judge']}`):", "",
            "| | bpp | PSNR (dB) | judge acc. | Tesseract acc. |", "|---|---|---|---|---|"]
   for label, key in (("this codec", name), ("uncompressed", "original")):
     p = rows[key]

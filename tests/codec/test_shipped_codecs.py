@@ -34,3 +34,14 @@ def test_lowest_rate_codec_round_trips_a_rendered_line():
   # A trained codec, not noise: well above the ~10 dB of an untrained one (docs/results.md).
   assert metrics.psnr(image, decoded) > 20.0
   assert bitstream.bits_per_pixel(data, 128, 256) < 2.0
+
+
+@pytest.mark.parametrize("quality", api.shipped_qualities("tfic"))
+def test_tfic_codecs_name_the_judge_they_were_trained_against(quality):
+  """The card records the frozen judge's bytes; the name in config.json must still resolve to
+  them (a new default judge means retraining stage 2, or naming the old judge)."""
+  directory = checkpoint.MODELS_DIR / api.shipped_name("tfic", quality)
+  judge = checkpoint.load_config(directory).frozen.ocr
+  card = (directory / checkpoint.MODEL_CARD_FILE).read_text()
+  assert (f"- frozen `ocr`: `{judge}`, variables.msgpack sha256 "
+          f"`{checkpoint.model_identity(judge)}`") in card
