@@ -112,8 +112,8 @@ def main(argv):
             "Severely under-trained (a few thousand CPU steps; learned codecs need 10⁵–10⁶): "
             "on these text images the stage-1 models are far behind JPEG, WebP, AVIF and "
             "JPEG 2000 in rate–PSNR (docs/results.md). "
-            + ("Stage 2 ran only a few hundred CPU steps; it optimizes what the judge reads, "
-               "not PSNR, and a codec tuned to one OCR may only fool it: check Tesseract's "
+            + ("Stage 2 is a short CPU run (trained steps above); it optimizes what the judge "
+               "reads, not PSNR, and a codec tuned to one OCR may only fool it: check Tesseract's "
                "figures in docs/results.md. " if FLAGS.kind == "tfic" else "")
             + "Trained at 128×256; larger images work (any size is padded to multiples of 64) "
             "but were not the training distribution."),

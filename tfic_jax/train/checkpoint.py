@@ -285,8 +285,9 @@ def export_model(workdir, out_dir, card_fields: Mapping[str, Any] | None = None)
 
   Writes `variables.msgpack` (flax.serialization of the params and model state),
   `config.json` (the training config) and a `MODEL_CARD.md` skeleton with the sha256 of
-  the variables (and of each frozen sub-model's, `frozen_provenance`); `card_fields` (e.g. {"description": ..., "training data": ...,
-  "metrics": ..., "limitations": ...}) fill its sections. Returns `out_dir`.
+  the variables (and of each frozen sub-model's, `frozen_provenance`); `card_fields` (e.g.
+  {"description": ..., "training data": ..., "metrics": ..., "limitations": ...}) fill its
+  sections. Returns `out_dir`.
   """
   variables = load_variables(workdir)
   config = config_to_dict(load_config(workdir))
