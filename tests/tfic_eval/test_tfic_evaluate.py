@@ -238,3 +238,14 @@ def test_a_tfic_codec_read_by_another_judge_than_its_own_gets_a_note(tmp_path):
   assert not tfic.judge_mismatch_notes([path], str(same_bytes))
   untrained = _write_codec(tmp_path / "no_judge", seed=4, gamma=0.1)  # frozen.ocr empty
   assert not tfic.judge_mismatch_notes([untrained], "ocr_default")
+
+
+def test_a_tfic_codec_whose_judge_is_gone_gets_a_note_and_a_missing_judge_is_refused(tmp_path):
+  path = _write_codec(tmp_path / "tfic", seed=5, gamma=0.1)
+  config = checkpoint.load_config(path)
+  config.frozen.ocr = str(tmp_path / "deleted_judge")
+  checkpoint.write_model_dir(path, config, checkpoint.load_variables(path))
+  notes = tfic.judge_mismatch_notes([path], "ocr_default")
+  assert len(notes) == 1 and "deleted_judge" in notes[0]
+  with pytest.raises(errors.CheckpointError, match="No model at"):
+    tfic.judge_mismatch_notes([path], str(tmp_path / "no_such_judge"))

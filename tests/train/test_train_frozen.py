@@ -97,3 +97,13 @@ def test_export_card_records_the_frozen_models_checksum(tmp_path):
   # A frozen model given as a workdir is recorded by its checkpoint step.
   assert checkpoint.frozen_provenance({"frozen": {"reader": str(workdir), "none": ""}}) == [
       f"- frozen `reader`: `{workdir}`, workdir checkpoint step 2"]
+
+
+def test_missing_frozen_model_is_named_in_the_card_and_refused_by_model_identity(tmp_path):
+  import pytest  # pylint: disable=g-import-not-at-top
+  from tfic_jax import errors  # pylint: disable=g-import-not-at-top
+  missing = str(tmp_path / "gone")
+  assert checkpoint.frozen_provenance({"frozen": {"ocr": missing}}) == [
+      f"- frozen `ocr`: `{missing}` (not found at export)"]
+  with pytest.raises(errors.CheckpointError, match="No model at"):
+    checkpoint.model_identity(missing)
