@@ -20,4 +20,5 @@ def get_config():
   config.classical.qualities.avif = (10, 50)
   config.classical.qualities.jpeg2000 = (0.1, 0.5)
   config.grid.num_images = 2
+  config.runtime_reference_ocr = "ocr_crnn_tiny"  # The timed reference recognizer, test-sized.
   return config

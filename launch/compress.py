@@ -19,7 +19,9 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("input", None, "Image to compress (any format Pillow reads).")
 flags.DEFINE_string("output", None, "Where to write the .tfic file.")
 flags.DEFINE_string("workdir", None, "A codec's training workdir or model dir (else shipped).")
-flags.DEFINE_enum("model", "mse", ["mse", "tfic"], "Shipped model kind (without --workdir).")
+flags.DEFINE_enum("model", "mse", ["mse", "mse_low", "tfic"],
+                  "Shipped model kind (without --workdir): mse (stage 1), mse_low (MSE at "
+                  "TFIC's rates), tfic (stage 2).")
 flags.DEFINE_integer("quality", 1, "Shipped rate point, 1 = lowest rate (without --workdir).")
 flags.DEFINE_bool("psnr", True, "Also decode and print the PSNR against the input.")
 flags.mark_flags_as_required(["input", "output"])

@@ -58,3 +58,11 @@ def test_bad_inputs_give_one_line_errors(model_dir, tmp_path):
 def test_resolve_names_shipped_models():
   assert api.shipped_name("tfic", 2) == "codec_tfic_q2"
   assert api.resolve("some/workdir") == "some/workdir"
+
+
+def test_model_flag_offers_every_shipped_kind():
+  from launch import compress  # pylint: disable=g-import-not-at-top
+  assert tuple(compress.FLAGS["model"].parser.enum_values) == api.KINDS
+  # "mse" and "mse_low" are distinct families: one's glob does not pick up the other.
+  assert all(name.startswith("codec_mse_q") for name in
+             [api.shipped_name("mse", q) for q in api.shipped_qualities("mse")])

@@ -6,6 +6,7 @@ import optax
 import pytest
 
 from configs import codec_common
+from configs import codec_mse_lowrate_small
 from configs import codec_mse_tiny
 from configs import tfic_small
 from tfic_jax import errors
@@ -32,6 +33,32 @@ def test_stage2_config_is_the_papers():
   config = tfic_small.get_config("2")
   assert config.loss.lmbda == 0.0 and config.loss.gamma == 0.1
   assert config.frozen.ocr == "ocr_default" and config.init_from == "codec_mse_q2"
+
+
+def _flat(config):
+  out = {}
+  def walk(d, prefix):
+    for key, value in d.items():
+      if isinstance(value, dict):
+        walk(value, f"{prefix}{key}.")
+      else:
+        out[prefix + key] = value
+  walk(config.to_dict(), "")
+  return out
+
+
+def test_mse_control_differs_from_stage2_only_in_the_loss():
+  # The MSE points at TFIC's rates: the same start, data, optimizer and steps as stage 2.
+  tfic, low_rate = _flat(tfic_small.get_config("1")), _flat(codec_mse_lowrate_small.get_config("1"))
+  differing = {key for key in tfic.keys() | low_rate.keys() if tfic.get(key) != low_rate.get(key)}
+  assert differing == {"loss.lmbda", "loss.gamma", "frozen.ocr"}
+  assert low_rate["loss.gamma"] == 0.0 and 0 < low_rate["loss.lmbda"] < codec_common.LAMBDAS[0]
+  lambdas = [codec_mse_lowrate_small.get_config(str(level)).loss.lmbda
+             for level in range(1, len(codec_mse_lowrate_small.LEVELS) + 1)]
+  assert lambdas == sorted(lambdas)  # Level 1 = the lowest rate, as every shipped family.
+  assert codec_mse_lowrate_small.get_config("2").quality == 2
+  with pytest.raises(ValueError, match="level must be"):
+    codec_mse_lowrate_small.get_config("9")
 
 
 def test_stage2_step_changes_only_the_codec():

@@ -147,6 +147,12 @@ def test_runtime_is_reported_at_batch_one(evaluated):
       runtime["encode_ms"]["mean"] / runtime["ocr_ms"]["mean"])
   assert runtime["encode_transforms_ms"]["mean"] < runtime["encode_ms"]["mean"]
   assert "encoder / OCR" in tfic.format_runtime(runtime)
+  # The reference recognizer (configs/eval_tfic_tiny.py: ocr_crnn_tiny), timed the same way.
+  reference = runtime["reference_ocr"]
+  assert reference["config"] == "ocr_crnn_tiny" and reference["params"] > 0
+  assert reference["ms"]["mean"] > 0 and reference["encode_over_ocr"] == pytest.approx(
+      runtime["encode_ms"]["mean"] / reference["ms"]["mean"])
+  assert "encoder / reference" in tfic.format_runtime(runtime)
 
 
 def test_summary_lists_every_point(evaluated):
@@ -194,6 +200,7 @@ def test_bad_configs_are_refused_with_one_line(codec_dirs, tmp_path):
       (dict(tfic_codecs=tuple(codec_dirs["mse"])), "loss.gamma = 0"),
       (dict(mse_codecs=tuple(codec_dirs["tfic"])), "OCR loss"),
       (dict(num_images=0), "num_images"),
+      (dict(runtime_reference_ocr="no_such_config"), "runtime_reference_ocr"),
   ]
   for overrides, message in cases:
     config = _config(codec_dirs)

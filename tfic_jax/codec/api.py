@@ -4,8 +4,10 @@
     out = api.forward(model, variables, images)      # jit-able: x_hat, bpp estimate, ...
     data = bitstream.compress(model, variables, image)   # real files: see bitstream.py
 
-Shipped models live in `models/codec_{kind}_q{quality}` (kind "mse" = stage 1, "tfic" = stage
-2), quality 1 = lowest rate, like CompressAI's zoo.
+Shipped models live in `models/codec_{kind}_q{quality}`, quality 1 = lowest rate, like
+CompressAI's zoo. Kinds: "mse" = stage 1 on CompressAI's λ grid, "mse_low" = the MSE control
+for stage 2 (λ below the grid, stage 2's recipe: configs/codec_mse_lowrate_small.py), "tfic" =
+stage 2.
 """
 
 import dataclasses
@@ -24,7 +26,7 @@ from tfic_jax.codec import model as model_lib
 
 _DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
 PAD_MULTIPLE = 64  # g_a ∘ h_a downsample by 64.
-KINDS = ("mse", "tfic")
+KINDS = ("mse", "mse_low", "tfic")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -152,6 +152,13 @@ def check_config(config) -> None:
     raise errors.TficError(f"config.two_layer.modes: unknown {bad_modes}; use {TWO_LAYER_MODES}")
   if config.two_layer.mask_radius < 1 or config.two_layer.mask_contrast <= 0:
     raise errors.TficError("config.two_layer.mask_radius must be ≥ 1 and mask_contrast > 0")
+  reference = config.get("runtime_reference_ocr")
+  if reference:
+    import importlib.util  # pylint: disable=g-import-not-at-top
+    if (not isinstance(reference, str) or not reference.isidentifier()
+        or importlib.util.find_spec(f"configs.{reference}") is None):
+      raise errors.TficError(f"config.runtime_reference_ocr must name a recognizer config "
+                             f"module under configs/ (e.g. 'ocr_trba'), got {reference!r}")
 
 
 def _check_kind(path: str, kind: str) -> None:
@@ -354,39 +361,72 @@ def two_layer_points(config, mse: Sequence[Point], tfic: Sequence[Point], origin
 # ------------------------------------------------------------------------------ runtime
 
 
+def _time_reads(read_batch: Callable, variables, images: Sequence[np.ndarray]) -> list[float]:
+  """Seconds per one-image read, after a compiling call."""
+  import jax  # pylint: disable=g-import-not-at-top
+  jax.block_until_ready(read_batch(variables, images[0][None]))  # Compile.
+  seconds = []
+  for image in images:
+    start = time.perf_counter()
+    jax.block_until_ready(read_batch(variables, image[None]))
+    seconds.append(time.perf_counter() - start)
+  return seconds
+
+
+def _ms_stats(seconds) -> dict:
+  ms = 1e3 * np.asarray(seconds, np.float64)
+  return {"mean": float(ms.mean()), "std": float(ms.std())}
+
+
+def reference_ocr(config_name: str):
+  """(name, OCRModel, random variables) of `configs/<config_name>.py`'s recognizer, for timing.
+
+  The time of a forward pass depends on the architecture and input size, not on the weights, so
+  the recognizer class the paper times (TRBA, `ocr_trba`) can be timed without training it.
+  """
+  import importlib  # pylint: disable=g-import-not-at-top
+  import jax  # pylint: disable=g-import-not-at-top
+  from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
+  try:
+    module = importlib.import_module(f"configs.{config_name}")
+  except ImportError as e:
+    raise errors.TficError(f"config.runtime_reference_ocr {config_name!r}: no module "
+                           f"configs/{config_name}.py ({e})") from e
+  model = ocr_api.build(module.get_config())
+  return config_name, model, model.init(jax.random.key(0))
+
+
 def measure_runtime(encoder_timings: Sequence[dict], codec_name: str, reader: Reader,
-                    images: Sequence[np.ndarray]) -> dict:
+                    images: Sequence[np.ndarray], reference=None) -> dict:
   """Paper Table 1: encoder vs OCR time per image at batch 1 (ms, mean ± std over images).
 
   Encoder: the whole `bitstream.compress` call (g_a + h_a on the default device, entropy
   parameters and range coding on the host), measured while coding the test images. OCR: the
   jitted judge (`api.recognize`, input adaptation included) on one image, after a compiling
-  call, on the same backend.
+  call, on the same backend. `reference` (from `reference_ocr`): another recognizer timed the
+  same way, e.g. the paper's TRBA class, with untrained weights (timing only).
   """
   import jax  # pylint: disable=g-import-not-at-top
-  jax.block_until_ready(reader.read_batch(reader.variables, images[0][None]))  # Compile.
-  ocr_s = []
-  for image in images:
-    start = time.perf_counter()
-    jax.block_until_ready(reader.read_batch(reader.variables, image[None]))
-    ocr_s.append(time.perf_counter() - start)
-
-  def stats(seconds):
-    ms = 1e3 * np.asarray(seconds, np.float64)
-    return {"mean": float(ms.mean()), "std": float(ms.std())}
-
-  encode = stats([t["encode"] for t in encoder_timings])
-  ocr = stats(ocr_s)
+  encode = _ms_stats([t["encode"] for t in encoder_timings])
+  ocr = _ms_stats(_time_reads(reader.read_batch, reader.variables, images))
   device = jax.devices()[0]
-  return {
+  runtime = {
       "codec": codec_name, "backend": jax.default_backend(), "device": device.device_kind,
       "num_images": len(images), "batch_size": 1,
       "encode_ms": encode,
-      "encode_transforms_ms": stats([t["transforms"] for t in encoder_timings]),
-      "encode_entropy_ms": stats([t["entropy"] for t in encoder_timings]),
+      "encode_transforms_ms": _ms_stats([t["transforms"] for t in encoder_timings]),
+      "encode_entropy_ms": _ms_stats([t["entropy"] for t in encoder_timings]),
       "ocr_ms": ocr,
       "encode_over_ocr": encode["mean"] / ocr["mean"],
   }
+  if reference is not None:
+    from tfic_jax.eval import ocr_judge  # pylint: disable=g-import-not-at-top
+    name, model, variables = reference
+    ms = _ms_stats(_time_reads(ocr_judge.make_reader(model), variables, images))
+    runtime["reference_ocr"] = {
+        "config": name, "params": model.num_params(), "weights": "untrained (timing only)",
+        "ms": ms, "encode_over_ocr": encode["mean"] / ms["mean"]}
+  return runtime
 
 
 # ------------------------------------------------------------------------------ summaries
@@ -513,7 +553,9 @@ def run(config, workdir: str | Path | None,
     raise errors.TficError(f"config.runtime_codec {runtime_codec!r} is not one of the evaluated "
                            f"codecs {list(timings)}")
   progress("runtime (batch 1)")
-  runtime = measure_runtime(timings[runtime_codec], runtime_codec, reader, images)
+  reference = (reference_ocr(config.runtime_reference_ocr)
+               if config.get("runtime_reference_ocr") else None)
+  runtime = measure_runtime(timings[runtime_codec], runtime_codec, reader, images, reference)
 
   readers = [r for r in READERS if r == "judge" or use_tesseract]
   report = {
@@ -740,7 +782,16 @@ def format_runtime(runtime: dict) -> str:
           f"{e['mean']:.1f} ± {e['std']:.1f} ms (transforms "
           f"{runtime['encode_transforms_ms']['mean']:.1f}, entropy coding "
           f"{runtime['encode_entropy_ms']['mean']:.1f}), OCR {o['mean']:.1f} ± {o['std']:.1f} ms; "
-          f"encoder / OCR = {runtime['encode_over_ocr']:.2f}")
+          f"encoder / OCR = {runtime['encode_over_ocr']:.2f}" + _format_reference(runtime))
+
+
+def _format_reference(runtime: dict) -> str:
+  ref = runtime.get("reference_ocr")
+  if not ref:
+    return ""
+  return (f"; reference recognizer {ref['config']} ({ref['params']:,} params, "
+          f"{ref['weights']}) {ref['ms']['mean']:.1f} ± {ref['ms']['std']:.1f} ms, "
+          f"encoder / reference = {ref['encode_over_ocr']:.2f}")
 
 
 def summary_lines(report: dict) -> list[str]:
