@@ -102,11 +102,12 @@ def _update_metrics(names) -> None:
     head, found, rest = card.partition("\n## Metrics\n\n")
     if not found:
       raise app.UsageError(f"{card_path} has no '## Metrics' section.")
-    _, _, tail = rest.partition("\n## ")
+    _, next_heading, tail = rest.partition("\n## ")
     metrics = _metrics(FLAGS.results, name, FLAGS.eval_command)
     if metrics == "Not measured yet.":
       raise app.UsageError(f"{name} is not in {FLAGS.results}.")
-    card_path.write_text(f"{head}{found}{metrics}\n\n## {tail}")
+    rest = f"\n\n## {tail}" if next_heading else "\n"  # The sections after Metrics, if any.
+    card_path.write_text(f"{head}{found}{metrics}{rest}")
     print(f"updated the metrics of {card_path}")
 
 
