@@ -39,15 +39,22 @@ def _training_sections(path) -> dict[int, str]:
   return sections
 
 
-def _metrics(results_path, name: str, command: str) -> str:
-  if not results_path:
-    return "Not measured yet."
-  report = json.loads(pathlib.Path(results_path).read_text())
+NOT_MEASURED = "Not measured yet."
+
+
+def _load_results(path) -> dict | None:
+  return json.loads(pathlib.Path(path).read_text()) if path else None
+
+
+def _metrics(report: dict | None, name: str, command: str) -> str | None:
+  """The card's Metrics section from a results.json, or None if it does not cover `name`."""
+  if report is None:
+    return None
   if "points" in report:  # launch.evaluate (the TFIC rate–accuracy evaluation)
     return _accuracy_metrics(report, name, command)
   rows = [p for p in report["learned"] if p["setting"] == name]
   if not rows:
-    return "Not measured yet."
+    return None
   p = rows[0]
   images = report["images"]
   return (f"`{command}` (CPU, {images['count']} synthetic test lines at "
@@ -58,11 +65,11 @@ def _metrics(results_path, name: str, command: str) -> str:
           "The full rate–PSNR comparison with the classical codecs is in docs/results.md.")
 
 
-def _accuracy_metrics(report: dict, name: str, command: str) -> str:
+def _accuracy_metrics(report: dict, name: str, command: str) -> str | None:
   """This codec's row and the uncompressed row of a `launch.evaluate` results.json."""
   rows = {p["setting"]: p for p in report["points"]}
   if name not in rows:
-    return "Not measured yet."
+    return None
   scale = report["scale"]
 
   def cell(value, digits):
@@ -94,6 +101,7 @@ def _update_metrics(names) -> None:
   from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
   if not FLAGS.results or not pathlib.Path(FLAGS.results).is_file():
     raise app.UsageError(f"--update_metrics needs --results=RESULTS.json (got {FLAGS.results!r}).")
+  report = _load_results(FLAGS.results)
   for name in names:
     card_path = checkpoint.MODELS_DIR / name / checkpoint.MODEL_CARD_FILE
     if not card_path.is_file():
@@ -103,8 +111,8 @@ def _update_metrics(names) -> None:
     if not found:
       raise app.UsageError(f"{card_path} has no '## Metrics' section.")
     _, next_heading, tail = rest.partition("\n## ")
-    metrics = _metrics(FLAGS.results, name, FLAGS.eval_command)
-    if metrics == "Not measured yet.":
+    metrics = _metrics(report, name, FLAGS.eval_command)
+    if metrics is None:
       raise app.UsageError(f"{name} is not in {FLAGS.results}.")
     rest = f"\n\n## {tail}" if next_heading else "\n"  # The sections after Metrics, if any.
     card_path.write_text(f"{head}{found}{metrics}{rest}")
@@ -120,6 +128,7 @@ def main(argv):
     raise app.UsageError("--workdirs is required (or --update_metrics).")
   from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
   training = _training_sections(FLAGS.commands)
+  report = _load_results(FLAGS.results)
   for workdir in FLAGS.workdirs:
     config = checkpoint.load_config(workdir)
     quality = int(config.quality)
@@ -145,7 +154,7 @@ def main(argv):
             + _crops(FLAGS.kind, config)
             + ", batch 8, on the 2-core development CPU. Nothing downloaded.\n\n"
             + training.get(quality, "")),
-        "metrics": _metrics(FLAGS.results, name, FLAGS.eval_command),
+        "metrics": _metrics(report, name, FLAGS.eval_command) or NOT_MEASURED,
         "intended use": (
             "`python -m launch.compress --model={kind} --quality={q} --input=a.png "
             "--output=a.tfic`; the demo; a warm start for longer training.".format(

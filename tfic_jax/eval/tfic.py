@@ -383,16 +383,12 @@ def reference_ocr(config_name: str):
 
   The time of a forward pass depends on the architecture and input size, not on the weights, so
   the recognizer class the paper times (TRBA, `ocr_trba`) can be timed without training it.
+  `check_config` has checked that the module exists.
   """
   import importlib  # pylint: disable=g-import-not-at-top
   import jax  # pylint: disable=g-import-not-at-top
   from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
-  try:
-    module = importlib.import_module(f"configs.{config_name}")
-  except ImportError as e:
-    raise errors.TficError(f"config.runtime_reference_ocr {config_name!r}: no module "
-                           f"configs/{config_name}.py ({e})") from e
-  model = ocr_api.build(module.get_config())
+  model = ocr_api.build(importlib.import_module(f"configs.{config_name}").get_config())
   return config_name, model, model.init(jax.random.key(0))
 
 
