@@ -14,8 +14,9 @@ below CompressAI's grid, LEVELS[level - 1] (level 1 = the lowest rate). Shipped 
 
 from configs import codec_common
 
-# λ below CompressAI's grid (whose lowest is 0.0018), low to high rate: 0.0018 / 64, 0.0018 / 16.
-LEVELS = (0.0018 / 64, 0.0018 / 16)
+# λ below CompressAI's grid (whose lowest is 0.0018), low to high rate: 0.0018 / 64, 0.0018 / 16,
+# 0.0018 / 2 (level 3: at the rate of TFIC q1 from the canvas-trained start, ≈ 0.11 bpp).
+LEVELS = (0.0018 / 64, 0.0018 / 16, 0.0018 / 2)
 
 
 def get_config(level="1"):

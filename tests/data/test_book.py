@@ -118,3 +118,21 @@ def test_milder_factor_keeps_more_of_the_clean_page(known_page):
   errors = [np.mean((book.degrade(known_page.image, factor, 1) - clean) ** 2)
             for factor in (2, 2.5, 3)]
   assert errors[0] < errors[1] < errors[2]
+
+
+def test_large_type_configs_set_twice_the_type_and_render_it():
+  from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
+  configs = {c.name: c for c in builders.BookPatches.BUILDER_CONFIGS}
+  assert builders.page_spec(configs['default']).font_size_range == book.PageSpec().font_size_range
+  for name in ('default', 'small'):
+    for suffix, factor in (('', 3.0), ('_x4', 4.0)):
+      large = configs[f'{name}_t24{suffix}']
+      assert (large.degrade_factor, tuple(large.font_size_range)) == (factor, (22, 26))
+      assert large.num_pages == configs[name].num_pages
+  spec = builders.page_spec(configs['small_t24'])
+  sentences = [f'Sentence number {i} is set in large type here.' for i in range(400)]
+  small_type = book.make_page(sentences, 0, 0, book.PageSpec())
+  large_type = book.make_page(sentences, 0, 0, spec)
+  heights = lambda page: np.median(page.char_boxes[:, 3] - page.char_boxes[:, 1])
+  assert 1.6 < heights(large_type) / heights(small_type) < 2.4
+  assert np.max(large_type.char_line) < np.max(small_type.char_line)

@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 
 from configs import dncnn
+from configs import dncnn_large_type_small
 from configs import dncnn_small
 from configs import dncnn_tiny
 from tfic_jax import errors
 from tfic_jax.dequant import api
+from tfic_jax.train import train
 
 
 def _tiny():
@@ -32,6 +34,16 @@ def test_depth_and_width_are_config_fields():
   model = api.build(dncnn_small.get_config())
   assert (model.depth, model.features) == (10, 32)
   assert model.num_params() < api.build(dncnn.get_config()).num_params() / 5
+
+
+def test_large_type_config_is_the_papers_network_on_the_space_to_depth():
+  config = dncnn_large_type_small.get_config()
+  train.check_config(config)
+  model = api.build(config)
+  assert (model.depth, model.features, config.model.unshuffle) == (17, 64, 4)
+  assert config.data.builder_config == "default_t24" and config.loss.mse_scale == 255.0
+  # Only conv_in and conv_out see the 16 channels of the 4×4 space-to-depth.
+  assert model.num_params() == 9 * 16 * 64 + 64 + 15 * (36_864 + 128) + 9 * 64 * 16 + 16
 
 
 def test_output_has_the_input_shape_on_patches_and_other_sizes():

@@ -154,6 +154,13 @@ class BookPatchesConfig(tfds.core.BuilderConfig):
   page_width: int = 768
   degrade_factor: float = book.DEFAULT_DEGRADE_FACTOR
   jpeg_quality: int = 1
+  font_size_range: tuple[int, int] = book.PageSpec.font_size_range  # em size in page pixels
+
+
+def page_spec(config: BookPatchesConfig) -> book.PageSpec:
+  """The page geometry and type size of a `book_patches` config."""
+  return book.PageSpec(height=config.page_height, width=config.page_width,
+                       font_size_range=tuple(config.font_size_range))
 
 
 _WORKER_SENTENCES = {}
@@ -175,7 +182,7 @@ def unflatten_boxes(flat: np.ndarray) -> np.ndarray:
 
 def _render_book_page(args):
   config, split, page_index = args
-  spec = book.PageSpec(height=config.page_height, width=config.page_width)
+  spec = page_spec(config)
   patches = book.page_patches(_WORKER_SENTENCES[split], page_index, BOOK_SEED, spec,
                               config.degrade_factor, config.jpeg_quality)
   examples = []
@@ -208,6 +215,13 @@ class BookPatches(_LocalBuilder):
                           description=f'`{name}` degraded at factor {factor}.')
         for name, pages in (('default', 2285), ('small', 200))
         for tag, factor in (('2p5', 2.5), ('2', 2.0))],
+      # Type twice as large (22–26 px em), degraded at factor 3 or 4: the JPEG blocks then hold
+      # parts of letters rather than whole lines (docs/dequant.md, "Type size").
+      *[BookPatchesConfig(name=f'{name}_t24{suffix}', num_pages=pages, degrade_factor=factor,
+                          font_size_range=(22, 26),
+                          description=f'`{name}` set at 22–26 px, degraded at factor {factor}.')
+        for name, pages in (('default', 2285), ('small', 200))
+        for suffix, factor in (('', 3.0), ('_x4', 4.0))],
   ]
   DEFAULT_CONFIG_NAME = 'default'
 

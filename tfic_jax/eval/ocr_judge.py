@@ -104,7 +104,7 @@ def book_test_patches(num_pages: int, pool=None, builder_config: str = "default"
   pages = pages[:num_pages]
   if not pages:
     return [], []
-  spec = book.PageSpec(height=config.page_height, width=config.page_width)
+  spec = builders.page_spec(config)
   sentences = book_test_sentences()
   tasks = [(sentences, page, builders.BOOK_SEED, spec, config.degrade_factor,
             config.jpeg_quality) for page in pages]

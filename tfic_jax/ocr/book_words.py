@@ -98,7 +98,7 @@ class BookWordSource:
     split_pages = book.split_pages(config.num_pages, builders.BOOK_SEED)[spec.split]
     picks = np.linspace(0, len(split_pages) - 1, min(spec.num_pages, len(split_pages)))
     self.page_indices = tuple(int(split_pages[int(round(p))]) for p in picks)
-    self._page_spec = book.PageSpec(height=config.page_height, width=config.page_width)
+    self._page_spec = builders.page_spec(config)
     self._book_seed = builders.BOOK_SEED
     self._pages = {}
     self._lock = threading.Lock()
