@@ -45,6 +45,7 @@ def _type_size(text: str) -> tuple[int, int]:
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  type_sizes = [_type_size(t) for t in FLAGS.type_sizes]  # Bad flags fail before any work.
   from tfic_jax.data import book  # pylint: disable=g-import-not-at-top
   from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
   from tfic_jax.dequant import evaluate  # pylint: disable=g-import-not-at-top
@@ -54,7 +55,6 @@ def main(argv):
   config = ocr_judge.book_config("default")
   pages = [int(p) for p in book.split_pages(config.num_pages, builders.BOOK_SEED)["test"]]
   pages = pages[:FLAGS.num_pages]
-  type_sizes = [_type_size(t) for t in FLAGS.type_sizes]
   sentences = ocr_judge.book_test_sentences()
   judge, variables = api.load()
   box_reader = ocr_judge.make_box_reader(judge)
