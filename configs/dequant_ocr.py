@@ -47,6 +47,11 @@ def get_config():
   config.data.max_words = 16  # Word windows per patch (a 64×256 patch shows ~20 words).
   config.data.window = (32, 128)  # (h, w) image pixels around each word, multiples of 8.
 
+  # L_OCR (§4.5) + fidelity_weight · MSE(D2's word windows, the clean windows) on [0, 1]
+  # images. 0 is the paper's loss (docs/dequant.md, "OCR-guided refinement on large type").
+  config.loss = ml_collections.ConfigDict()
+  config.loss.fidelity_weight = 0.0
+
   # D2: the DnCNN of D1 (tfic_jax.dequant.api.MODEL_DEFAULTS).
   config.model = dncnn.get_config().model
 

@@ -40,6 +40,8 @@ flags.DEFINE_integer("num_workers", 2, "Processes rendering pages and running Te
 flags.DEFINE_bool("ocr_guided", False, "Measure the OCR-guided chain (D1 + CRAFT + D2).")
 flags.DEFINE_string("d2_workdir", None, "With --ocr_guided: D2 (default: dequant_ocr_default).")
 flags.DEFINE_string("craft", None, "With --ocr_guided: CRAFT (default: D2's).")
+flags.DEFINE_float("paste_margin", 0.0, "With --ocr_guided: pixels around each word box that "
+                   "D2's output replaces too (0: the box only).")
 
 
 def main(argv):
@@ -56,7 +58,7 @@ def main(argv):
           out_dir=pathlib.Path(FLAGS.out_dir) if FLAGS.out_dir else None,
           figure_path=pathlib.Path(FLAGS.figure) if FLAGS.figure else None,
           figure_rows=FLAGS.figure_rows, num_workers=FLAGS.num_workers,
-          book_config=FLAGS.book_config)
+          book_config=FLAGS.book_config, paste_margin=FLAGS.paste_margin)
       return
     evaluate.run(
         model_path=FLAGS.workdir, num_pages=FLAGS.num_pages, use_tesseract=FLAGS.tesseract,

@@ -3,9 +3,10 @@ r"""Measures the CRAFT word detector: precision / recall / H-mean (IoU ≥ 0.5) 
   python -m launch.eval_detect                                   # models/craft_default
   python -m launch.eval_detect --detector=workdirs/craft_small --pages=10 --patch_pages=10
 
-1. Whole test pages of `book_patches/default` (1024×768, rendered with their exact word boxes),
-   clean, degraded (3× down, JPEG q=1, up) and, with `--kinds=...,restored`, degraded and
-   restored by the DnCNN `--restorer` (D1, default models/dncnn_default).
+1. Whole test pages of `book_patches/default` (or `--book_config`, e.g. default_t24; 1024×768,
+   rendered with their exact word boxes), clean, degraded (3× down, JPEG q=1, up) and, with
+   `--kinds=...,restored`, degraded and restored by the DnCNN `--restorer` (D1, default
+   models/dncnn_default).
 2. The test patches (64×256) of the first `--patch_pages` of those pages, as the builder cuts
    them: the patch's whole words are the ground truth, words it cuts are don't-care.
 3. Page OCR on the patches with the recognizer (`--ocr_model`, default models/ocr_default):
@@ -38,6 +39,9 @@ _KINDS = flags.DEFINE_list("kinds", ["clean", "degraded"],
                            "Page versions to evaluate: clean, degraded, restored (by --restorer).")
 _RESTORER = flags.DEFINE_string(
     "restorer", "dncnn_default", "The DnCNN (D1) that makes the 'restored' pages and patches.")
+_BOOK_CONFIG = flags.DEFINE_string(
+    "book_config", "default", "The book_patches config whose test pages (type size, "
+    "degradation) are used, e.g. default_t24.")
 _PAGE_OCR = flags.DEFINE_boolean("page_ocr", True, "Also read the patches (page OCR).")
 _OUT = flags.DEFINE_string("out", "out/eval_detect", "Directory for eval_detect.json.")
 
@@ -49,7 +53,8 @@ def main(argv: Sequence[str]) -> None:
   from tfic_jax.detect import evaluate  # pylint: disable=g-import-not-at-top
   try:
     report = evaluate.run(_DETECTOR.value, _OCR_MODEL.value, _PAGES.value, _PATCH_PAGES.value,
-                          tuple(_KINDS.value), _PAGE_OCR.value, _RESTORER.value)
+                          tuple(_KINDS.value), _PAGE_OCR.value, _RESTORER.value,
+                          _BOOK_CONFIG.value)
   except errors.TficError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)

@@ -73,6 +73,24 @@ def test_pasting_back_changes_only_the_pixels_inside_the_boxes():
   np.testing.assert_array_equal(base, original)  # The input is not modified.
 
 
+def test_a_paste_margin_grows_each_box_within_its_window_and_the_image():
+  base = np.full((32, 64, 1), 100, np.uint8)
+  boxes = np.float32([[10, 8, 20, 14], [58, 20, 63, 30]])
+  corners, _ = ocr_guided.window_corners(boxes, (16, 32))
+  windows = np.full((2, 16, 32, 1), 7, np.uint8)
+  pasted = ocr_guided.paste_words(base, windows, corners, boxes, margin=3)
+  changed = pasted[:, :, 0] != 100
+  expected = np.zeros((32, 64), bool)
+  expected[5:17, 7:23] = True  # the first box grown by 3 on every side
+  top, left = corners[1]
+  expected[max(17, top):min(32, top + 16), max(55, left):64] = True  # clipped to its window
+  np.testing.assert_array_equal(changed, expected)
+  np.testing.assert_array_equal(ocr_guided.paste_words(base, windows, corners, boxes, 0),
+                                ocr_guided.paste_words(base, windows, corners, boxes))
+  with pytest.raises(errors.TficError, match="paste margin"):
+    ocr_guided.paste_words(base, windows, corners, boxes, margin=-1)
+
+
 def test_refine_words_applies_d2_to_each_window_and_keeps_the_rest():
   _, model, variables = tiny_d1(seed=1)
   rng = np.random.default_rng(1)

@@ -33,9 +33,14 @@ def trained(tmp_path_factory):
   workdir = root / "d2"
   result = _run("launch.train", "--config=configs/dequant_ocr_tiny.py", f"--workdir={workdir}",
                 *(f"--config.frozen.{name}={path}" for name, path in frozen.items()),
-                f"--config.init_from={frozen['d1']}")
+                f"--config.init_from={frozen['d1']}", "--config.data.window=(24, 96)")
   assert result.returncode == 0, result.stderr[-3000:]
   return root, frozen, workdir
+
+
+def test_the_chain_refines_with_the_window_d2_was_trained_on(trained):
+  _, _, workdir = trained
+  assert ocr_guided.trained_window(str(workdir)) == (24, 96)
 
 
 def test_training_logs_the_ocr_loss_and_evaluates_with_and_without_d2(trained):
@@ -45,7 +50,8 @@ def test_training_logs_the_ocr_loss_and_evaluates_with_and_without_d2(trained):
   assert [r["step"] for r in train] == [2, 4] and all(np.isfinite(r["ocr_loss"]) for r in train)
   test = [r for r in records if r["split"] == "test"][-1]
   assert test["num_examples"] == 4 and test["num_words"] > 0
-  assert {"ocr_loss_d1", "ocr_loss_d2", "word_accuracy_d1", "word_accuracy_d2"} <= set(test)
+  assert {"ocr_loss_d1", "ocr_loss_d2", "word_accuracy_d1", "word_accuracy_d2",
+          "ocr_accuracy_d1", "ocr_accuracy_d2"} <= set(test)
 
 
 def test_dequantize_ocr_guided_restores_a_patch_through_the_chain(trained):
@@ -60,7 +66,8 @@ def test_dequantize_ocr_guided_restores_a_patch_through_the_chain(trained):
   assert "1 words" in result.stdout
   restored = imageio.load_image(root / "out.png", "L")
   d1, detector, d2 = ocr_guided.load_chain(workdir, frozen["d1"], frozen["craft"])
-  expected = ocr_guided.refine_page(d1, detector, d2, degraded)
+  expected = ocr_guided.refine_page(d1, detector, d2, degraded,
+                                    window=ocr_guided.trained_window(str(workdir)))
   np.testing.assert_array_equal(restored, expected.restored)
   assert not np.array_equal(restored, api.restore_image(d1[0], d1[1], degraded))
 
@@ -92,6 +99,7 @@ def test_the_measurement_reads_every_version_of_the_test_patches(trained, tmp_pa
     assert 0.0 <= row["page_ocr"] <= 1.0 and 0.0 <= row["judge"] <= 1.0
     assert row["tesseract"] is None
   assert report["words_refined"]["mean_per_patch"] == 1.0  # One whole-image box per patch.
+  assert report["window"] == [24, 96]
   # D2 changed every pixel of the whole-image "word".
   assert report["results"]["ocr_guided"]["psnr"] != report["results"]["d1"]["psnr"]
   figure = imageio.load_image(tmp_path / "fig10.png", "L")

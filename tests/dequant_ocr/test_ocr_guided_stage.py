@@ -131,3 +131,56 @@ def test_frozen_variables_get_no_update_in_a_step(frozen):
   assert sum(float(np.abs(g).sum()) for g in jax.tree.leaves(grads)) > 0
   assert all(jax.tree.leaves(jax.tree.map(np.array_equal, returned, snapshot)))
   assert all(jax.tree.leaves(jax.tree.map(np.array_equal, frozen_vars, snapshot)))
+
+
+def test_eval_summary_scores_the_words_read_with_the_papers_accuracy(frozen):
+  stage = stages.get_stage(_config(frozen))
+  model = stage.ocr_model
+  labels, _ = model.encode(["hello", "world", "ab", "zz"])  # "zz": padding, weight 0
+  read_d1, _ = model.encode(["hellp", "", "ab", "zz"])
+  read_d2, _ = model.encode(["hello", "word", "ab", "q"])
+  batch = {"labels": labels.reshape(2, 2, -1), "weights": np.float32([[1, 1], [1, 0]]),
+           "mask": np.array([True, True])}
+  zeros = np.zeros((2,), np.float32)
+  outputs = {"words": np.float32([2, 1]), "loss_d1": zeros, "loss_d2": zeros,
+             "exact_d1": np.float32([0, 1]), "exact_d2": np.float32([1, 1]),
+             "ids_d1": read_d1.reshape(2, 2, -1), "ids_d2": read_d2.reshape(2, 2, -1)}
+  summary = stage.eval_summary([outputs], [batch])
+  # d1: hellp 0.8, "" 0.0, ab 1.0; d2: hello 1.0, word 0.8, ab 1.0 (the padded word is skipped).
+  assert summary["ocr_accuracy_d1"] == pytest.approx((0.8 + 0.0 + 1.0) / 3)
+  assert summary["ocr_accuracy_d2"] == pytest.approx((1.0 + 0.8 + 1.0) / 3)
+  assert summary["word_accuracy_d2"] == pytest.approx(2 / 3)
+  # A patch the evaluation padded (mask False) does not count.
+  batch["mask"] = np.array([True, False])
+  assert stage.eval_summary([outputs], [batch])["ocr_accuracy_d1"] == pytest.approx(0.4)
+
+
+def test_the_fidelity_term_adds_the_mse_of_the_counted_windows_to_the_clean_ones(frozen):
+  config = _config(frozen)
+  config.loss.fidelity_weight = 2.0
+  stage = stages.get_stage(config)
+  item = stage.preprocess_eval(
+      pipeline.load_split("book_patches", "train", "data", builder_config="tiny")[1])
+  batch = {k: np.stack([item[k]] * 2) for k in item}
+  assert batch["weights"].sum() > 0
+  variables = stage.init_variables(jax.random.key(0), batch)
+  state = {"batch_stats": variables["batch_stats"]}
+  frozen_vars = stage.load_frozen()
+  loss, (metrics, _) = stage.loss_fn(variables["params"], state, frozen_vars, batch, None, True)
+  assert float(loss) == pytest.approx(float(metrics["ocr_loss"] + 2.0 * metrics["fidelity_mse"]),
+                                      rel=1e-5)
+  refined = np.asarray(stage._refined_windows({"params": variables["params"], **state},
+                                              frozen_vars, batch, True))
+  clean = np.asarray(ocr_guided.extract_windows(batch["clean"], batch["corners"],
+                                                stage.window)).reshape(refined.shape)
+  weights = batch["weights"].reshape(-1)
+  expected = np.sum(np.mean((refined - clean) ** 2, (1, 2, 3)) * weights) / weights.sum()
+  assert float(metrics["fidelity_mse"]) == pytest.approx(expected, rel=1e-4)
+  # The paper's loss by default: the term is reported but not added.
+  default = stages.get_stage(_config(frozen))
+  loss0, (metrics0, _) = default.loss_fn(variables["params"], state, frozen_vars, batch, None,
+                                         True)
+  assert float(loss0) == pytest.approx(float(metrics0["ocr_loss"]))
+  config.loss.fidelity_weight = -1.0
+  with pytest.raises(errors.TficError, match="fidelity_weight"):
+    stages.get_stage(config)

@@ -34,18 +34,22 @@ FIGURE_KINDS = ("degraded", "d1", "clean", "ocr_guided", "ocr_guided_gt_boxes")
 READERS = ("page_ocr", "judge", "tesseract")
 
 
-def restore_all(d1, detector, d2, patches: Sequence[dict]) -> tuple[dict, list[int]]:
+def restore_all(d1, detector, d2, patches: Sequence[dict],
+                window: Sequence[int] = ocr_guided.WINDOW, paste_margin: float = 0.0
+                ) -> tuple[dict, list[int]]:
   """{kind: uint8 patches} of every kind but the inputs, and the words D2 refined per patch
-  (CRAFT's detections on D1's output)."""
+  (CRAFT's detections on D1's output); D2 refines `window`s (the one it was trained on) and
+  its words are pasted with `paste_margin` pixels around their boxes."""
   images = {"d1": [], "ocr_guided": [], "ocr_guided_gt_boxes": []}
   num_refined = []
   for patch in patches:
-    result = ocr_guided.refine_page(d1, detector, d2, patch["degraded"])
+    result = ocr_guided.refine_page(d1, detector, d2, patch["degraded"], window=window,
+                                    paste_margin=paste_margin)
     _, _, line_boxes = ocr_guided.ground_truth_words(patch["text"], patch["char_boxes"])
     images["d1"].append(result.d1_output)
     images["ocr_guided"].append(result.restored)
     images["ocr_guided_gt_boxes"].append(
-        ocr_guided.refine_words(d2, result.d1_output, line_boxes))
+        ocr_guided.refine_words(d2, result.d1_output, line_boxes, window, paste_margin))
     num_refined.append(len(result.boxes))
   return images, num_refined
 
@@ -55,7 +59,9 @@ def format_table(report: dict) -> str:
   lines = [
       f"D1 `{report['d1']}`, CRAFT `{report['craft']}`, D2 `{report['d2']}`, judge "
       f"`{report['judge']}`; {report['num_patches']} test patches of {report['num_pages']} "
-      f"book pages (`book_patches/{report.get('book_config', 'default')}`); {report['backend']}. Words refined by D2 (CRAFT on D1's output): "
+      f"book pages (`book_patches/{report.get('book_config', 'default')}`); {report['backend']}; "
+      f"D2 window {report.get('window')}, pasted with a {report.get('paste_margin', 0)}-pixel "
+      "margin. Words refined by D2 (CRAFT on D1's output): "
       f"{report['words_refined']['mean_per_patch']:.2f} per patch.",
       "",
       "| patches | page OCR (CRAFT + judge) | judge, ground-truth boxes | Tesseract (psm 6) | "
@@ -73,9 +79,11 @@ def format_table(report: dict) -> str:
 def run(d2_path: str | None, d1_path: str | None = None, craft_path: str | None = None,
         judge_path: str | None = None, num_pages: int = 10, use_tesseract: bool = True,
         out_dir: pathlib.Path | None = None, figure_path: pathlib.Path | None = None,
-        figure_rows: int = 3, num_workers: int = 1, book_config: str = "default") -> dict:
+        figure_rows: int = 3, num_workers: int = 1, book_config: str = "default",
+        paste_margin: float = 0.0) -> dict:
   """Measures the chain; prints the table, writes `out_dir/eval_dequant_ocr.json` (with every
-  reading) and the figure. `book_config`: the `book_patches` config of the test pages."""
+  reading) and the figure. `book_config`: the `book_patches` config of the test pages;
+  `paste_margin`: pixels around each word box that D2's output replaces too."""
   import jax  # pylint: disable=g-import-not-at-top
   from tfic_jax.detect import page_ocr  # pylint: disable=g-import-not-at-top
   from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
@@ -83,18 +91,21 @@ def run(d2_path: str | None, d1_path: str | None = None, craft_path: str | None 
     raise errors.TficError(f"--num_pages must be >= 1, got {num_pages}")
   if figure_rows < 1:
     raise errors.TficError(f"--figure_rows must be >= 1, got {figure_rows}")
+  if paste_margin < 0:
+    raise errors.TficError(f"--paste_margin must be >= 0 pixels, got {paste_margin}")
   if use_tesseract and not tesseract.available():
     raise errors.DependencyError(
         f"tesseract is not installed ({tesseract.INSTALL_HINT}); or pass --tesseract=false.")
   start = time.time()
   d1, detector, d2 = ocr_guided.load_chain(d2_path, d1_path, craft_path)  # Errors first.
+  window = ocr_guided.trained_window(d2_path)
   judge, judge_variables = ocr_api.load(judge_path)
   box_reader = ocr_judge.make_box_reader(judge)
 
   with ocr_judge.worker_pool(num_workers) as pool:
     pages, patches = ocr_judge.book_test_patches(num_pages, pool, book_config)
   texts = [patch["text"] for patch in patches]
-  images, num_refined = restore_all(d1, detector, d2, patches)
+  images, num_refined = restore_all(d1, detector, d2, patches, window, paste_margin)
   images["degraded"] = [p["degraded"] for p in patches]
   images["clean"] = [p["clean"] for p in patches]
 
@@ -127,6 +138,8 @@ def run(d2_path: str | None, d1_path: str | None = None, craft_path: str | None 
       "backend": jax.default_backend(),
       "book_config": book_config,
       "num_pages": len(pages), "pages": pages, "num_patches": len(patches),
+      "window": list(window),
+      "paste_margin": paste_margin,
       "words_refined": {"mean_per_patch": float(np.mean(num_refined)) if num_refined else 0.0,
                         "total": int(np.sum(num_refined))},
       "results": results,

@@ -157,6 +157,14 @@ def load_d2(path=None) -> tuple[api.Dequantizer, dict]:
   return model, variables
 
 
+def trained_window(d2_path=None) -> tuple[int, int]:
+  """The word window (height, width) a D2 was trained on (its `config.data.window`), which
+  is the one to refine with."""
+  from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
+  data = checkpoint.load_config(d2_path or DEFAULT_MODEL).get("data", {})
+  return check_window(data.get("window", WINDOW))
+
+
 def load_chain(d2_path=None, d1_path=None, craft_path=None):
   """(d1, detector, d2) pairs of (model, variables). D1 and CRAFT default to those D2 was
   trained with (its `config.frozen`), else the shipped ones."""
@@ -201,14 +209,18 @@ def box_pixels(box: np.ndarray, height: int, width: int) -> tuple[int, int, int,
 
 
 def paste_words(base: np.ndarray, refined_windows: np.ndarray, corners: np.ndarray,
-                boxes: np.ndarray) -> np.ndarray:
-  """`base` [H, W, C] with each box's pixels replaced by its refined window's [N, h, w, C]
-  (window n placed at corners[n] = (top, left)); pixels outside every box are `base`'s."""
+                boxes: np.ndarray, margin: float = 0.0) -> np.ndarray:
+  """`base` [H, W, C] with each box's pixels, the box grown by `margin` pixels on every side,
+  replaced by its refined window's [N, h, w, C] (window n placed at corners[n] = (top, left));
+  pixels outside every (grown) box are `base`'s."""
+  if margin < 0:
+    raise errors.TficError(f"paste margin must be >= 0 pixels, got {margin}")
   result = np.array(base, copy=True)
   height, width = base.shape[:2]
   window_height, window_width = np.shape(refined_windows)[1:3]
+  grow = np.float32([-margin, -margin, margin, margin])
   for window, (top_w, left_w), box in zip(refined_windows, corners, boxes):
-    top, bottom, left, right = box_pixels(box, height, width)
+    top, bottom, left, right = box_pixels(np.asarray(box, np.float32) + grow, height, width)
     top, left = max(top, top_w), max(left, left_w)  # Only what the window covers.
     bottom, right = min(bottom, top_w + window_height), min(right, left_w + window_width)
     if bottom <= top or right <= left:
@@ -219,9 +231,11 @@ def paste_words(base: np.ndarray, refined_windows: np.ndarray, corners: np.ndarr
 
 
 def refine_words(d2, image: np.ndarray, boxes: np.ndarray,
-                 window: Sequence[int] = WINDOW) -> np.ndarray:
+                 window: Sequence[int] = WINDOW, paste_margin: float = 0.0) -> np.ndarray:
   """Refines the word boxes [N, 4] of a (D1-restored) uint8 image [H, W, 1] with D2 and pastes
-  them back. A box larger than `window` gets a window grown to cover it (multiples of 8)."""
+  them back, each box grown by `paste_margin` pixels (the recognizer's crop reads a margin
+  around the box too; `paste_words`). A box larger than `window` gets a window grown to cover
+  it (multiples of 8)."""
   d2_model, d2_variables = d2
   window = check_window(window)
   boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
@@ -237,12 +251,12 @@ def refine_words(d2, image: np.ndarray, boxes: np.ndarray,
                                                 - len(corners), 0)])
     refined = np.asarray(_refine_fn(d2_model, tuple(int(s) for s in size))(
         d2_variables, image, padded))[:len(chosen)]
-    result = paste_words(result, refined, corners, boxes[chosen])
+    result = paste_words(result, refined, corners, boxes[chosen], paste_margin)
   return result
 
 
 def refine_page(d1, detector, d2, image, boxes: Optional[np.ndarray] = None,
-                window: Sequence[int] = WINDOW) -> RefinedImage:
+                window: Sequence[int] = WINDOW, paste_margin: float = 0.0) -> RefinedImage:
   """The whole chain on one degraded image (a patch or a page): D1 restores it, CRAFT finds
   the words on D1's output (or `boxes` [N, 4] are given), D2 refines each word's window and
   the refined words are pasted into D1's output.
@@ -250,6 +264,7 @@ def refine_page(d1, detector, d2, image, boxes: Optional[np.ndarray] = None,
   Args:
     d1, detector, d2: (model, variables) pairs; `detector` may be None when `boxes` is given.
     image: uint8 or [0, 1] float [H, W(, 1)] (grayscale; see `dequant.api.check_input`).
+    window: D2's word window (`trained_window`); paste_margin: see `refine_words`.
   """
   from tfic_jax.detect import api as detect_api  # pylint: disable=g-import-not-at-top
   d1_model, d1_variables = d1
@@ -259,7 +274,7 @@ def refine_page(d1, detector, d2, image, boxes: Optional[np.ndarray] = None,
       raise errors.TficError("refine_page: give a detector or the word boxes.")
     boxes = detect_api.detect(detector[0], detector[1], d1_output).boxes
   boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
-  restored = refine_words(d2, d1_output, boxes, window)
+  restored = refine_words(d2, d1_output, boxes, window, paste_margin)
   return RefinedImage(restored=restored, d1_output=d1_output, boxes=boxes)
 
 
@@ -272,8 +287,9 @@ def dequantize_file(input_path, output_path, d2_path=None, d1_path=None,
   image = imageio.load_image(input_path, "L")
   api._check_output_path(output_path)  # pylint: disable=protected-access
   d1, detector, d2 = load_chain(d2_path, d1_path, craft_path)
+  window = trained_window(d2_path)
   start = time.perf_counter()
-  result = refine_page(d1, detector, d2, image)
+  result = refine_page(d1, detector, d2, image, window=window)
   seconds = time.perf_counter() - start
   imageio.save_image(output_path, result.restored)
   return {"shape": result.restored.shape, "seconds": seconds, "num_words": len(result.boxes),

@@ -14,7 +14,9 @@ window and its encoded label: every shape is static.
 
 Jitted loss: x̃ = clip(D1(x)) (frozen) → windows of x̃ → D2 (trainable; inference-mode
 BatchNorm, so it keeps D1's statistics) → the recognizer's word crop → `ocr.api.ocr_loss`
-against the labels, weighted by the mask (L_OCR, §4.5).
+against the labels, weighted by the mask (L_OCR, §4.5), plus, with `loss.fidelity_weight` > 0
+(not in the paper; default 0), that weight times the MSE of the refined windows to the clean
+patch's (docs/dequant.md, "OCR-guided refinement on large type").
 """
 
 import hashlib
@@ -49,6 +51,10 @@ class OCRGuidedStage(stage_lib.Stage):
                              f"got {self.word_boxes!r}.")
     if self.max_words < 1:
       raise errors.TficError(f"data.max_words must be >= 1, got {self.max_words}.")
+    self.fidelity_weight = float(config.get("loss", {}).get("fidelity_weight", 0.0))
+    if self.fidelity_weight < 0:
+      raise errors.TficError(
+          f"loss.fidelity_weight must be >= 0, got {self.fidelity_weight}.")
     frozen = config.get("frozen", ml_collections.ConfigDict())
     missing = [name for name in ("d1", "craft", "ocr") if not frozen.get(name)]
     if missing:
@@ -150,13 +156,22 @@ class OCRGuidedStage(stage_lib.Stage):
     keep = lambda v: {k: v[k] for k in ("params", "batch_stats") if k in v}
     return {"d1": keep(self.d1_variables), "ocr": keep(self.ocr_variables)}
 
-  def _crops(self, d2_variables, frozen, batch, refine: bool) -> jax.Array:
-    """The recognizer's inputs [B·K, h, w, 1] in [0, 1] of every word window."""
+  def _windows(self, images, batch) -> jax.Array:
+    """The word windows [B·K, h, w, 1] of images [B, H, W, 1]."""
+    windows = ocr_guided.extract_windows(images, batch["corners"], self.window)
+    return windows.reshape((-1, *windows.shape[2:]))
+
+  def _refined_windows(self, d2_variables, frozen, batch, refine: bool) -> jax.Array:
+    """Every word window [B·K, h, w, 1] of D1's output, refined by D2 if `refine`."""
     x_tilde = jnp.clip(api.apply(self.d1_model, frozen["d1"], batch["degraded"]), 0.0, 1.0)
-    windows = ocr_guided.extract_windows(x_tilde, batch["corners"], self.window)
-    windows = windows.reshape((-1, *windows.shape[2:]))  # [B·K, h, w, 1]
+    windows = self._windows(x_tilde, batch)
     if refine:
       windows = ocr_guided.refine_windows(self.model, d2_variables, windows)
+    return windows
+
+  def _crops(self, d2_variables, frozen, batch, refine: bool) -> jax.Array:
+    """The recognizer's inputs [B·K, h, w, 1] in [0, 1] of every word window."""
+    windows = self._refined_windows(d2_variables, frozen, batch, refine)
     return ocr_guided.window_crops(self.ocr_model, windows, batch["boxes"].reshape(-1, 4))
 
   def _flat_labels(self, batch):
@@ -166,11 +181,19 @@ class OCRGuidedStage(stage_lib.Stage):
   def loss_fn(self, params, model_state, frozen, batch, rng, train: bool):
     from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
     del rng, train  # D2 runs in inference mode: no dropout, BatchNorm keeps D1's statistics.
-    crops = self._crops({"params": params, **model_state}, frozen, batch, refine=True)
+    windows = self._refined_windows({"params": params, **model_state}, frozen, batch, True)
+    crops = ocr_guided.window_crops(self.ocr_model, windows, batch["boxes"].reshape(-1, 4))
     labels, lengths, weights = self._flat_labels(batch)
-    loss = ocr_api.ocr_loss(self.ocr_model, frozen["ocr"], crops, labels, lengths, weights)
+    ocr_loss = ocr_api.ocr_loss(self.ocr_model, frozen["ocr"], crops, labels, lengths, weights)
+    # Fidelity (not in the paper, `loss.fidelity_weight`, default 0): the MSE of the refined
+    # windows of the counted words to the clean patch's, on [0, 1] images.
+    window_mse = jnp.mean(jnp.square(windows - self._windows(batch["clean"], batch)),
+                          (1, 2, 3))
+    fidelity = jnp.sum(window_mse * weights) / jnp.maximum(jnp.sum(weights), 1.0)
+    loss = ocr_loss + self.fidelity_weight * fidelity
     num_words = jnp.sum(weights) / batch["weights"].shape[0]
-    return loss, ({"ocr_loss": loss, "words_per_patch": num_words}, model_state)
+    return loss, ({"ocr_loss": ocr_loss, "fidelity_mse": fidelity,
+                   "words_per_patch": num_words}, model_state)
 
   def eval_step(self, variables, frozen, batch) -> dict:
     """Per patch: summed OCR loss and exactly read words, without (D1) and with D2."""
@@ -187,19 +210,30 @@ class OCRGuidedStage(stage_lib.Stage):
       exact = jnp.all(pad(ids) == pad(labels), axis=1).astype(jnp.float32)
       outputs[f"loss_{name}"] = jnp.sum((loss * weights).reshape(num_patches, num_words), 1)
       outputs[f"exact_{name}"] = jnp.sum((exact * weights).reshape(num_patches, num_words), 1)
+      outputs[f"ids_{name}"] = ids.reshape(num_patches, num_words, -1)  # decoded on the host
     return outputs
 
   def eval_summary(self, outputs: list, batches: list) -> dict:
-    """Mean per-word OCR loss and word accuracy of the windows read without and with D2."""
+    """Per word of the windows read without (D1) and with D2: mean OCR loss, exact-word
+    accuracy and the paper's OCR accuracy (1 − lev / max length, `metrics.ocr_accuracy`)."""
+    from tfic_jax import metrics  # pylint: disable=g-import-not-at-top
     sums = {"words": 0.0, "loss_d1": 0.0, "loss_d2": 0.0, "exact_d1": 0.0, "exact_d2": 0.0}
+    texts = {"gt": [], "d1": [], "d2": []}
     num_examples = 0
     for output, batch in zip(outputs, batches):
       mask = np.asarray(batch["mask"], bool)
       num_examples += int(mask.sum())
       for key in sums:
         sums[key] += float(np.sum(np.asarray(output[key], np.float64)[mask]))
+      weights = np.asarray(batch["weights"])[mask] > 0  # [B', K] the words that count
+      for name, ids in (("gt", batch["labels"]), ("d1", output["ids_d1"]),
+                        ("d2", output["ids_d2"])):
+        ids = np.asarray(ids)[mask][weights]  # [N, T]
+        texts[name] += self.ocr_model.decode(ids) if len(ids) else []
     words = max(sums["words"], 1e-9)
+    accuracy = {f"ocr_accuracy_{name}": (metrics.mean_ocr_accuracy(texts["gt"], texts[name])
+                                         if texts["gt"] else 0.0) for name in ("d1", "d2")}
     return {"num_examples": num_examples, "num_words": int(sums["words"]),
             "ocr_loss_d1": sums["loss_d1"] / words, "ocr_loss_d2": sums["loss_d2"] / words,
             "word_accuracy_d1": sums["exact_d1"] / words,
-            "word_accuracy_d2": sums["exact_d2"] / words}
+            "word_accuracy_d2": sums["exact_d2"] / words, **accuracy}

@@ -118,14 +118,15 @@ def patch_dont_care(page_word_boxes: np.ndarray, corner, width: int, height: int
 
 
 def evaluate_pages(detector, variables, num_pages: int, kinds=("clean", "degraded"),
-                   restorer: str | None = None) -> dict:
-  """{kind: Counts.summary()} over the first `num_pages` whole test pages (1024×768); the
-  "restored" kind is the degraded page after the DnCNN `restorer`."""
+                   restorer: str | None = None, book_config: str = "default") -> dict:
+  """{kind: Counts.summary()} over the first `num_pages` whole test pages of
+  `book_patches/<book_config>`; the "restored" kind is the degraded page after the DnCNN
+  `restorer`."""
   from tfic_jax.detect import api  # pylint: disable=g-import-not-at-top
   from tfic_jax.detect import pages  # pylint: disable=g-import-not-at-top
   counts = {kind: Counts() for kind in kinds}
   for position in range(num_pages):
-    page = pages.render("test", position)
+    page = pages.render("test", position, book_config)
     for kind in kinds:
       found = api.detect(detector, variables, page.image(kind, restorer))
       counts[kind] += match(found.boxes, page.word_boxes)
@@ -133,13 +134,15 @@ def evaluate_pages(detector, variables, num_pages: int, kinds=("clean", "degrade
 
 
 def evaluate_patches(detector, variables, patches: list, kinds=("clean", "degraded"),
-                     ocr=None, restorer: str | None = None) -> dict:
+                     ocr=None, restorer: str | None = None, book_config: str = "default"
+                     ) -> dict:
   """{kind: detection summary [+ page OCR]} over book test patches (64×256).
 
   "restored": the degraded patch after the DnCNN `restorer` (as the OCR-guided chain runs D1
   on the patch).
 
-  `patches` are the builder's (`book.page_patches`, with their page index and corner).
+  `patches` are the builder's (`book.page_patches`, with their page index and corner), of the
+  test pages of `book_patches/<book_config>`.
   Ground truth: the patch's whole words; words it cuts are don't-care. With `ocr` =
   (ocr_model, ocr_variables), also the mean OCR accuracy (the paper's metric) of the patch
   text read through the detector (`ocr_detected`) and through the tight ground-truth boxes of
@@ -149,12 +152,12 @@ def evaluate_patches(detector, variables, patches: list, kinds=("clean", "degrad
   from tfic_jax.detect import api  # pylint: disable=g-import-not-at-top
   from tfic_jax.detect import page_ocr  # pylint: disable=g-import-not-at-top
   from tfic_jax.detect import pages  # pylint: disable=g-import-not-at-top
-  test_pages = list(pages.page_indices("test"))
+  test_pages = list(pages.page_indices("test", book_config))
   results = {}
   for kind in kinds:
     counts, detected_texts, gt_box_texts = Counts(), [], []
     for patch in patches:
-      page = pages.render("test", test_pages.index(int(patch["page"])))
+      page = pages.render("test", test_pages.index(int(patch["page"])), book_config)
       image = (pages.restored_image(page.page_index, patch["degraded"], _needs(restorer))
                if kind == "restored" else patch[kind])
       dont_care = patch_dont_care(page.word_boxes, patch["corner"], image.shape[1],
@@ -185,10 +188,10 @@ def _needs(restorer: str | None) -> str:
 
 def run(detector_path=None, ocr_path=None, num_pages: int = 10, patch_pages: int = 10,
         kinds=("clean", "degraded"), page_ocr_enabled: bool = True,
-        restorer: str | None = None) -> dict:
+        restorer: str | None = None, book_config: str = "default") -> dict:
   """Everything `launch.eval_detect` reports: detection on whole test pages and on test
   patches, and page OCR on the patches (see docs/results.md). `restorer`: the DnCNN (D1)
-  that makes the "restored" kind."""
+  that makes the "restored" kind; `book_config`: the `book_patches` config of the pages."""
   import jax  # pylint: disable=g-import-not-at-top
   from tfic_jax.detect import api  # pylint: disable=g-import-not-at-top
   from tfic_jax.eval import ocr_judge  # pylint: disable=g-import-not-at-top
@@ -196,6 +199,7 @@ def run(detector_path=None, ocr_path=None, num_pages: int = 10, patch_pages: int
   unknown = sorted(set(kinds) - set(pages.KINDS))
   if unknown:
     raise errors.TficError(f"kinds: unknown {unknown}; use {', '.join(pages.KINDS)}")
+  setup = pages.book_setup(book_config)  # A bad config name fails before any work.
   detector, variables = api.load(detector_path)
   if "restored" in kinds:
     pages.load_restorer(_needs(restorer))  # A missing D1 fails before any work.
@@ -203,7 +207,7 @@ def run(detector_path=None, ocr_path=None, num_pages: int = 10, patch_pages: int
   if page_ocr_enabled:
     from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
     ocr = ocr_api.load(ocr_path)
-  _, patches = ocr_judge.book_test_patches(patch_pages)
+  _, patches = ocr_judge.book_test_patches(patch_pages, builder_config=book_config)
   report = {
       "detector": {"path": str(detector_path or api.DEFAULT_MODEL),
                    "num_params": detector.num_params(), **detector.fields,
@@ -211,9 +215,13 @@ def run(detector_path=None, ocr_path=None, num_pages: int = 10, patch_pages: int
       "ocr_model": str(ocr_path or "ocr_default") if ocr else None,
       "backend": jax.default_backend(),
       "restorer": restorer if "restored" in kinds else None,
-      "pages": (evaluate_pages(detector, variables, num_pages, kinds, restorer)
+      "book_config": setup.name,
+      "type_size_px": list(setup.spec.font_size_range),
+      "degrade_factor": setup.degrade_factor,
+      "pages": (evaluate_pages(detector, variables, num_pages, kinds, restorer, book_config)
                 if num_pages else {}),
-      "patches": evaluate_patches(detector, variables, patches, kinds, ocr, restorer),
+      "patches": evaluate_patches(detector, variables, patches, kinds, ocr, restorer,
+                                  book_config),
   }
   return report
 
@@ -221,8 +229,11 @@ def run(detector_path=None, ocr_path=None, num_pages: int = 10, patch_pages: int
 def format_table(report: dict) -> str:
   """Markdown summary of `run`'s report."""
   detector = report["detector"]
+  size = "–".join(str(s) for s in report.get("type_size_px", ()))
   lines = [f"CRAFT `{detector['path']}` ({detector['num_params']:,} params, mag_ratio "
-           f"{detector['mag_ratio']}) on {report['backend']}; IoU ≥ {IOU_THRESHOLD}.", "",
+           f"{detector['mag_ratio']}) on {report['backend']}; IoU ≥ {IOU_THRESHOLD}; test pages "
+           f"of `book_patches/{report.get('book_config', 'default')}` ({size} px type, "
+           f"degraded at factor {report.get('degrade_factor')}).", "",
            "| test set | images | words | precision | recall | H-mean |", "|---|---|---|---|---|---|"]
   for where, name in (("pages", "whole pages 1024×768"), ("patches", "patches 64×256")):
     for kind, row in report[where].items():

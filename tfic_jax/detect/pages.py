@@ -1,10 +1,11 @@
 """Book pages for CRAFT: rendered with exact character boxes, clean, degraded or restored by a
 DnCNN (D1), and crops.
 
-Pages are those of `book_patches/default` (`tfic_jax.data.book`, seed `builders.BOOK_SEED`, the
-same 80/20 page split and disjoint sentence pools), rendered here whole because a detector
-needs every character's box, which the 64×256 patches keep only for whole words. Rendering
-takes ~1.5 s a page, so rendered pages are cached per process.
+Pages are those of a `book_patches` config (`book_config`, default "default";
+`tfic_jax.data.book`, seed `builders.BOOK_SEED`, the config's 80/20 page split, type size and
+degradation, disjoint sentence pools), rendered here whole because a detector needs every
+character's box, which the 64×256 patches keep only for whole words. Rendering takes ~1.5 s a
+page, so rendered pages are cached per process.
 
 A crop is taken at a magnification `scale` (crop pixels per page pixel) by one affine warp,
 so its character boxes are exact at any scale: `crop(image, char_boxes, corner, scale, size)`
@@ -22,8 +23,7 @@ import numpy as np
 from tfic_jax import errors
 from tfic_jax.data import book
 
-BOOK_SEED = 2285  # tfic_jax.data.builders.BOOK_SEED (not imported: that pulls in tfds).
-NUM_BOOK_PAGES = 2285  # book_patches/default: its split of page indices is ours.
+DEFAULT_BOOK_CONFIG = "default"
 # "restored": the degraded page after a DnCNN (D1), which is what CRAFT sees in the OCR-guided
 # chain (`restored_image`).
 KINDS = ("clean", "degraded", "restored")
@@ -37,7 +37,7 @@ _RESTORED: dict = {}  # (page_index, crc32 of the degraded page, restorer) → u
 @dataclasses.dataclass(frozen=True)
 class BookPage:
   clean: np.ndarray  # uint8 [H, W, 1]
-  degraded: np.ndarray  # uint8 [H, W, 1]: book.degrade (3× down, JPEG q=1, up)
+  degraded: np.ndarray  # uint8 [H, W, 1]: book.degrade (the config's factor down, JPEG, up)
   # (restored: `image("restored", restorer)`, computed on demand and cached.)
   char_boxes: np.ndarray  # float32 [N, 4] (x0, y0, x1, y1), reading order
   char_word: np.ndarray  # int32 [N] page word id of each character
@@ -83,11 +83,34 @@ def word_boxes_of(char_boxes: np.ndarray, char_word: np.ndarray) -> np.ndarray:
   return np.asarray(boxes, np.float32).reshape(-1, 4)
 
 
-def page_indices(split: str) -> np.ndarray:
-  """Page indices of `split` ('train' | 'test') in book_patches/default."""
+@dataclasses.dataclass(frozen=True)
+class BookSetup:
+  """What a `book_patches` config fixes about its pages."""
+  name: str
+  spec: book.PageSpec  # page geometry and type size
+  num_pages: int  # pages of the split (its page indices are drawn from these)
+  degrade_factor: float
+  jpeg_quality: int
+  seed: int
+
+
+@functools.lru_cache(maxsize=None)
+def book_setup(book_config: str = DEFAULT_BOOK_CONFIG) -> BookSetup:
+  """The pages of `book_patches/<book_config>`; TficError naming the valid configs otherwise."""
+  from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
+  from tfic_jax.eval import ocr_judge  # pylint: disable=g-import-not-at-top
+  config = ocr_judge.book_config(book_config or DEFAULT_BOOK_CONFIG)
+  return BookSetup(name=config.name, spec=builders.page_spec(config),
+                   num_pages=int(config.num_pages), degrade_factor=float(config.degrade_factor),
+                   jpeg_quality=int(config.jpeg_quality), seed=builders.BOOK_SEED)
+
+
+def page_indices(split: str, book_config: str = DEFAULT_BOOK_CONFIG) -> np.ndarray:
+  """Page indices of `split` ('train' | 'test') in `book_patches/<book_config>`."""
   if split not in ("train", "test"):
     raise errors.DatasetError(f"book pages: split {split!r}, expected 'train' or 'test'")
-  return book.split_pages(NUM_BOOK_PAGES, BOOK_SEED)[split]
+  setup = book_setup(book_config)
+  return book.split_pages(setup.num_pages, setup.seed)[split]
 
 
 @functools.lru_cache(maxsize=2)
@@ -95,48 +118,52 @@ def _sentences(split: str) -> tuple[str, ...]:
   return book.sentence_pool(book.gather_sentences(), split)
 
 
-def render(split: str, position: int, degrade_factor: float = book.DEFAULT_DEGRADE_FACTOR,
-           quality: int = 1) -> BookPage:
-  """The `position`-th page of `split` (deterministic; cached, thread-safe)."""
+def render(split: str, position: int, book_config: str = DEFAULT_BOOK_CONFIG) -> BookPage:
+  """The `position`-th page of `split` of `book_patches/<book_config>`, at the config's type
+  size and degradation (deterministic; cached, thread-safe)."""
+  setup = book_setup(book_config)  # Outside the lock: a bad name raises before any work.
   with _RENDER_LOCK:
-    return _render(split, position, degrade_factor, quality)
+    return _render(split, position, setup)
 
 
 @functools.lru_cache(maxsize=None)
-def _render(split: str, position: int, degrade_factor: float, quality: int) -> BookPage:
-  indices = page_indices(split)
+def _render(split: str, position: int, setup: BookSetup) -> BookPage:
+  indices = page_indices(split, setup.name)
   page_index = int(indices[position % len(indices)])
-  page = book.make_page(_sentences(split), page_index, BOOK_SEED)
-  return BookPage(clean=page.image, degraded=book.degrade(page.image, degrade_factor, quality),
+  page = book.make_page(_sentences(split), page_index, setup.seed, setup.spec)
+  return BookPage(clean=page.image,
+                  degraded=book.degrade(page.image, setup.degrade_factor, setup.jpeg_quality),
                   char_boxes=page.char_boxes.astype(np.float32), char_word=page.char_word,
                   word_boxes=word_boxes_of(page.char_boxes, page.char_word),
                   page_index=page_index)
 
 
 class PageSource:
-  """Random access to the first `num_pages` pages of a split: `source[i]` → {"page"}."""
+  """Random access to the first `num_pages` pages of a split of `book_patches/<book_config>`:
+  `source[i]` → {"page"}."""
 
-  def __init__(self, split: str, num_pages: int):
+  def __init__(self, split: str, num_pages: int, book_config: str = DEFAULT_BOOK_CONFIG):
     if num_pages <= 0:
       raise errors.DatasetError(f"book pages: num_pages must be > 0, got {num_pages}")
-    self.split, self.num_pages = split, int(num_pages)
+    book_setup(book_config)  # A bad config name fails here, not in a data thread.
+    self.split, self.num_pages, self.book_config = split, int(num_pages), book_config
 
   def __len__(self) -> int:
     return self.num_pages
 
   def __getitem__(self, index: int) -> dict:
-    return {"page": render(self.split, int(index) % self.num_pages)}
+    return {"page": render(self.split, int(index) % self.num_pages, self.book_config)}
 
   def __repr__(self):
-    return f"PageSource({self.split}, n={self.num_pages})"
+    return f"PageSource({self.book_config}/{self.split}, n={self.num_pages})"
 
 
 class CropSource:
   """Fixed crops for evaluation: `crops_per_page` per page, corners drawn from (seed, page)."""
 
   def __init__(self, split: str, num_pages: int, crops_per_page: int, region: int, seed: int,
-               kind: str):
-    self.pages = PageSource(split, num_pages)
+               kind: str, book_config: str = DEFAULT_BOOK_CONFIG):
+    self.pages = PageSource(split, num_pages, book_config)
     self.crops_per_page, self.region, self.seed, self.kind = crops_per_page, region, seed, kind
 
   def __len__(self) -> int:

@@ -80,6 +80,8 @@ class CraftStage(stage_lib.Stage):
     unknown = sorted(set(data.eval_kinds) - set(pages.KINDS))
     if unknown:
       raise errors.TficError(f"config.data.eval_kinds: unknown {unknown}; use {pages.KINDS}")
+    self.book_config = str(data.get("builder_config", "")) or pages.DEFAULT_BOOK_CONFIG
+    pages.book_setup(self.book_config)  # A bad config name fails here, before any work.
     self.restorer = str(data.get("restorer", "")) or None
     if self._uses_restored():
       if not self.restorer:
@@ -96,7 +98,7 @@ class CraftStage(stage_lib.Stage):
 
   def train_source(self, data_dir):
     del data_dir  # Pages are rendered, not read.
-    return pages.PageSource("train", int(self.config.data.num_train_pages))
+    return pages.PageSource("train", int(self.config.data.num_train_pages), self.book_config)
 
   def eval_source(self, data_dir):
     del data_dir
@@ -104,7 +106,7 @@ class CraftStage(stage_lib.Stage):
     region = size / self.detector.mag_ratio
     return {kind: pages.CropSource("test", int(data.num_eval_pages),
                                    int(self.config.eval.crops_per_page), region,
-                                   int(self.config.seed), kind)
+                                   int(self.config.seed), kind, self.book_config)
             for kind in data.eval_kinds}
 
   def _kind(self, rng: np.random.Generator) -> str:
