@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from ocr_guided_testlib import frozen_dirs
+from tfic_jax import errors
 from tfic_jax import imageio
 from tfic_jax.data import pipeline
 from tfic_jax.dequant import api
@@ -106,3 +107,9 @@ def test_the_measurement_reads_every_version_of_the_test_patches(trained, tmp_pa
   assert figure.shape == (2 * 64 + 4, 5 * 256 + 4 * 4, 1)
   saved = json.loads((tmp_path / "eval_dequant_ocr.json").read_text())
   assert len(saved["readings"]) == 10 and "page_ocr_ocr_guided" in saved["readings"][0]
+
+
+def test_a_negative_paste_margin_is_refused_before_any_model_is_loaded(tmp_path):
+  with pytest.raises(errors.TficError, match="--paste_margin must be >= 0"):
+    evaluate_ocr_guided.run(d2_path=str(tmp_path / "missing"), use_tesseract=False,
+                            paste_margin=-1)

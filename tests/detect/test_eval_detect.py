@@ -43,3 +43,28 @@ def test_restored_kind_without_a_usable_restorer_is_refused_before_any_work(mode
                  page_ocr_enabled=False, restorer=str(tmp_path / "missing"))
   with pytest.raises(errors.TficError, match="unknown"):
     evaluate.run(detector, num_pages=1, patch_pages=1, kinds=("blurred",))
+
+
+def test_a_book_config_picks_the_pages_and_an_unknown_one_is_refused_before_any_work(models,
+                                                                                  tmp_path):
+  detector, _ = models
+  report = evaluate.run(detector, num_pages=1, patch_pages=1, kinds=("clean",),
+                        page_ocr_enabled=False, book_config="small_t24")
+  assert (report["book_config"], report["type_size_px"]) == ("small_t24", [22, 26])
+  assert report["patches"]["clean"]["num_images"] == 10
+  with pytest.raises(errors.TficError, match="no config 'huge'"):
+    evaluate.run(str(tmp_path / "no_detector"), num_pages=1, patch_pages=1,
+                 page_ocr_enabled=False, book_config="huge")
+
+
+def test_launch_eval_detect_reports_an_unknown_book_config_in_one_line(tmp_path):
+  import pathlib  # pylint: disable=g-import-not-at-top
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  result = subprocess.run(
+      [sys.executable, "-m", "launch.eval_detect", "--book_config=huge", f"--out={tmp_path}"],
+      cwd=pathlib.Path(__file__).resolve().parents[2], capture_output=True, text=True,
+      timeout=300, env={"JAX_PLATFORMS": "cpu", "PATH": "/usr/bin:/bin"})
+  assert result.returncode == 1
+  assert result.stderr.startswith("error: book_patches has no config 'huge'")
+  assert "Traceback" not in result.stderr
