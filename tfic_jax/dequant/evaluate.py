@@ -174,8 +174,7 @@ def run(model_path: str | None, num_pages: int, use_tesseract: bool, use_judge: 
   `book_config`: the `book_patches` config whose test pages (and degradation) are used."""
   import jax  # pylint: disable=g-import-not-at-top
   _check_settings(num_pages, batch_size, time_batches, time_repeats, figure_rows)
-  book_patches_config = ocr_judge.book_config(book_config)
-  degrade_factor = book_patches_config.degrade_factor
+  degrade_factor = ocr_judge.book_config(book_config).degrade_factor
   start = time.time()
   model, variables = api.load(model_path)  # CheckpointError before any work.
   judge = judge_variables = box_reader = None
@@ -211,12 +210,8 @@ def run(model_path: str | None, num_pages: int, use_tesseract: bool, use_judge: 
 
   page = None
   if time_whole_page:
-    from tfic_jax.data import book  # pylint: disable=g-import-not-at-top
-    from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
-    page = book.degrade(book.make_page(ocr_judge.book_test_sentences(), pages[0],
-                                       builders.BOOK_SEED,
-                                       builders.page_spec(book_patches_config)).image,
-                        degrade_factor)
+    from tfic_jax.detect import pages as book_pages  # pylint: disable=g-import-not-at-top
+    page = book_pages.render("test", 0, book_config).degraded  # The page of `pages[0]`.
   speed = {
       "patches_per_second": time_restoration(model, variables, images["degraded"][0],
                                              time_batches, time_repeats),
