@@ -3,9 +3,10 @@ r"""Stage 1, CPU-sized: whole-canvas fine-tuning of the crop-trained `codec_mse_
   python -m launch.train --config=configs/codec_mse_canvas_small.py:QUALITY \
       --workdir=workdirs/codec_mse_canvas_qQUALITY
 
-Starts from the crop-trained `workdirs/codec_mse_qQUALITY` (configs/codec_mse_small.py; the
-chain is in docs/models/codec_mse_training.txt). The shipped `models/codec_mse_q*` are these
-fine-tunes (400 steps for quality 1, 200 for 2–4).
+Starts from the crop-trained `workdirs/codec_mse_qQUALITY` (configs/codec_mse_small.py) unless
+`--config.init_from` says otherwise. The shipped `models/codec_mse_q*` are fine-tunes made with
+this config: the last steps of each chain in docs/models/codec_mse_training.txt (quality 4 on
+whole canvases after 11,000 crop steps, then 3, 2 and 1 each from the quality above).
 
 configs/codec_mse_small.py trains on 64×128 crops (a 4×8 latent, where every position is near a
 border) and is evaluated on whole 128×256 canvases; on those its rate is several times what the

@@ -1,6 +1,10 @@
 """The codec evaluation end to end on a tiny model and two small test lines."""
 
+import dataclasses
 import json
+
+import numpy as np
+import pytest
 
 from tfic_jax.codec import evaluate
 
@@ -18,3 +22,20 @@ def test_evaluation_writes_results_and_plot(model_dir, tmp_path):
   assert (tmp_path / "rd.png").stat().st_size > 1000
   lines = evaluate.summary_lines(report)
   assert lines[0].startswith("| method |")
+
+
+def test_classical_psnr_at_each_learned_rate_is_printed():
+  learned = [evaluate.Point("learned (mse)", "a", 0.15, 29.0),
+             evaluate.Point("learned (mse)", "b", 0.5, 31.0)]
+  webp = [evaluate.Point("webp", "x1 q0", 0.1, 27.0), evaluate.Point("webp", "x1 q5", 0.2, 29.0),
+          evaluate.Point("webp", "x1 q9", 0.3, 28.0)]  # the last is off the envelope
+  table = evaluate.classical_at_learned(learned, {"webp": webp})
+  # Interpolated in log-rate between (0.1, 27) and (0.2, 29), not linearly in rate.
+  expected = 27.0 + 2.0 * (np.log(0.15) - np.log(0.1)) / (np.log(0.2) - np.log(0.1))
+  assert table["a"]["webp"] == pytest.approx(expected)
+  assert table["b"]["webp"] is None  # above the envelope's highest rate (0.2)
+  report = {"learned": [dataclasses.asdict(p) for p in learned],
+            "classical": {"webp": [dataclasses.asdict(p) for p in webp]}, "bd_rate_psnr": {}}
+  lines = evaluate.summary_lines(report)  # an older results.json: computed from the points
+  assert f"| a | 0.1500 | 29.00 | {expected:.2f} |" in lines
+  assert "| b | 0.5000 | 31.00 | - |" in lines

@@ -52,3 +52,21 @@ def test_heldout_spec_uses_only_heldout_fonts():
 def test_full_size_canvas_renders():
   example = synth_text.render_example(synth_text.SynthTextSpec(), seed=0, index=0)
   assert example['image'].shape == (256, 512, 3)
+
+
+def test_example_reports_its_background_and_the_pixels_agree():
+  kinds = set()
+  for index in range(24):
+    example = synth_text.render_example(TINY, seed=5, index=index)
+    kind = example['background']
+    assert kind in synth_text.BACKGROUNDS
+    kinds.add(kind)
+    gray = example['image'].astype(np.float64).mean(axis=-1)
+    border = np.concatenate([gray[:3].ravel(), gray[-3:].ravel()])  # rows the text rarely reaches
+    left, top, right, bottom = example['text_box']
+    if top >= 3 and bottom <= 61 and kind == 'plain_white':
+      assert border.min() >= 250
+    if kind == 'gaussian_noise':
+      assert border.std() > 3  # N(235, 10) grain, blurred by at most 1/4 px here
+  assert kinds == set(synth_text.BACKGROUNDS)
+

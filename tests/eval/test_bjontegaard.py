@@ -29,3 +29,12 @@ def test_rate_at_quality_interpolates_on_the_envelope():
   assert bjontegaard.rate_at_quality(rates, acc, 0.4) == pytest.approx(0.02)
   value = bjontegaard.rate_at_quality(rates, acc, 0.65)
   assert 0.02 < value < 0.04
+
+
+def test_quality_at_rate_interpolates_the_envelope_in_log_rate():
+  rates, psnrs = [0.1, 0.4, 0.2, 0.3], [20.0, 30.0, 25.0, 24.0]  # (0.3, 24) is dominated
+  assert bjontegaard.quality_at_rate(rates, psnrs, 0.05) is None
+  assert bjontegaard.quality_at_rate(rates, psnrs, 0.5) is None
+  assert bjontegaard.quality_at_rate(rates, psnrs, 0.2) == pytest.approx(25.0)
+  # Halfway between 0.2 and 0.4 in log-rate is 0.2·√2, not 0.3.
+  assert bjontegaard.quality_at_rate(rates, psnrs, 0.2 * 2 ** 0.5) == pytest.approx(27.5)

@@ -167,6 +167,7 @@ def run(codec_paths: Sequence[str], num_images: int, height: int, width: int,
       "learned": [_as_dict(p) for p in learned],
       "classical": {name: [_as_dict(p) for p in pts] for name, pts in anchors.items()},
       "bd_rate_psnr": bd_rates(learned, anchors) if len(learned) >= 2 else {},
+      "classical_psnr_at_learned_bpp": classical_at_learned(learned, anchors),
   }
   if out_dir:
     out = Path(out_dir)
@@ -176,6 +177,14 @@ def run(codec_paths: Sequence[str], num_images: int, height: int, width: int,
       plot({label: learned, **anchors}, out / "rd.png",
            f"{num_images} synthetic test lines, {height}×{width}")
   return report
+
+
+def classical_at_learned(learned: Sequence[Point], anchors: dict[str, Sequence[Point]]) -> dict:
+  """{learned setting: {classical codec: PSNR of its envelope at that bpp, or None outside}}."""
+  return {p.setting: {name: bjontegaard.quality_at_rate([a.bpp for a in pts],
+                                                        [a.psnr for a in pts], p.bpp)
+                      for name, pts in anchors.items()}
+          for p in learned}
 
 
 def _as_dict(point: Point) -> dict:
@@ -193,6 +202,18 @@ def summary_lines(report: dict) -> list[str]:
   for name, value in report["bd_rate_psnr"].items():
     text = "no overlap" if value is None else f"{100 * value:+.1f} %"
     lines.append(f"BD-rate (PSNR) of the learned codec vs {name}: {text}")
+  at_learned = report.get("classical_psnr_at_learned_bpp") or classical_at_learned(
+      learned, {name: [Point(**p) for p in pts] for name, pts in report["classical"].items()})
+  if at_learned:
+    names = list(next(iter(at_learned.values())))
+    lines += ["", "PSNR (dB) at each learned point's bpp (classical envelopes interpolated in "
+              "log-bpp; - = outside the codec's range):", "",
+              "| setting | bpp | learned | " + " | ".join(names) + " |",
+              "|---|---|---|" + "---|" * len(names)]
+    for p in learned:
+      cells = [("-" if v is None else f"{v:.2f}") for v in at_learned.get(p.setting, {}).values()]
+      lines.append(f"| {p.setting} | {p.bpp:.4f} | {p.psnr:.2f} | " + " | ".join(cells) + " |")
+    lines.append("")
   for p in learned:
     if p.symbols_per_s:
       lines.append(f"{p.setting}: entropy coding {p.symbols_per_s / 1e6:.2f} M symbols/s "

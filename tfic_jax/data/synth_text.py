@@ -120,10 +120,17 @@ def _quasicrystal_background(height, width, rng):
   return 150 + pattern * (105 / 255)
 
 
-def render_background(spec: SynthTextSpec, rng: np.random.Generator) -> Image.Image:
-  """A full-canvas RGB background of one of `spec.backgrounds`."""
+def draw_background_kind(spec: SynthTextSpec, rng: np.random.Generator) -> str:
+  """One of `spec.backgrounds`, drawn with `spec.background_weights`."""
   weights = np.asarray(spec.background_weights, dtype=np.float64)
-  kind = spec.backgrounds[int(rng.choice(len(weights), p=weights / weights.sum()))]
+  return spec.backgrounds[int(rng.choice(len(weights), p=weights / weights.sum()))]
+
+
+def render_background(spec: SynthTextSpec, rng: np.random.Generator,
+                      kind: str | None = None) -> Image.Image:
+  """A full-canvas RGB background of `kind` (drawn from `spec.backgrounds` when None)."""
+  if kind is None:
+    kind = draw_background_kind(spec, rng)
   if kind == 'gaussian_noise':
     gray = _gaussian_noise_background(spec.height, spec.width, rng)
   elif kind == 'plain_white':
@@ -173,7 +180,8 @@ def render_example(spec: SynthTextSpec, seed: int, index: int) -> dict:
   """Renders example `index` of the stream `seed`; the same (spec, seed, index) gives the same bytes.
 
   Returns {"image": uint8[H, W, 3], "text": str, "font": str (file name), "text_box": (left,
-  top, right, bottom) of the scaled line in pixels, inside the canvas by construction}.
+  top, right, bottom) of the scaled line in pixels, inside the canvas by construction,
+  "background": one of `BACKGROUNDS`}.
   """
   rng = np.random.default_rng((seed, index))
   random.seed(_python_random_seed(rng))  # trdg draws the text colour from Python's `random`
@@ -205,7 +213,8 @@ def render_example(spec: SynthTextSpec, seed: int, index: int) -> dict:
   assert 0 <= left and left + line_width <= spec.width, (left, line_width, spec.width)
   assert 0 <= top and top + line_height <= spec.height, (top, line_height, spec.height)
 
-  canvas = render_background(spec, rng)
+  background = draw_background_kind(spec, rng)
+  canvas = render_background(spec, rng, background)
   canvas.paste(line, (left, top), line)
   blur_radius = rng.uniform(0, spec.max_blur_radius) * spec.height / 256
   if blur_radius > 0.1:
@@ -215,4 +224,5 @@ def render_example(spec: SynthTextSpec, seed: int, index: int) -> dict:
       'text': text,
       'font': os.path.basename(font_path),
       'text_box': (left, top, left + line_width, top + line_height),
+      'background': background,
   }

@@ -55,3 +55,11 @@ def rate_at_quality(rates, qualities, target: float) -> float | None:
   if q[0] >= target:
     return float(r[0])
   return float(np.exp(np.interp(target, q, np.log(r))))
+
+
+def quality_at_rate(rates, qualities, rate: float) -> float | None:
+  """The envelope's quality at `rate` (interpolated in log-rate), or None outside its range."""
+  r, q = envelope(rates, qualities)
+  if len(r) == 0 or not r[0] <= rate <= r[-1]:
+    return None
+  return float(np.interp(np.log(rate), np.log(r), q))
