@@ -39,3 +39,6 @@ def test_classical_psnr_at_each_learned_rate_is_printed():
   lines = evaluate.summary_lines(report)  # an older results.json: computed from the points
   assert f"| a | 0.1500 | 29.00 | {expected:.2f} |" in lines
   assert "| b | 0.5000 | 31.00 | - |" in lines
+  without_classical = dict(report, classical={})
+  assert not any("at each learned point" in line
+                 for line in evaluate.summary_lines(without_classical))

@@ -204,7 +204,7 @@ def summary_lines(report: dict) -> list[str]:
     lines.append(f"BD-rate (PSNR) of the learned codec vs {name}: {text}")
   at_learned = report.get("classical_psnr_at_learned_bpp") or classical_at_learned(
       learned, {name: [Point(**p) for p in pts] for name, pts in report["classical"].items()})
-  if at_learned:
+  if any(at_learned.values()):  # Empty without classical codecs (--noclassical).
     names = list(next(iter(at_learned.values())))
     lines += ["", "PSNR (dB) at each learned point's bpp (classical envelopes interpolated in "
               "log-bpp; - = outside the codec's range):", "",
