@@ -73,6 +73,7 @@ def main(argv):
   import numpy as np  # pylint: disable=g-import-not-at-top
   from PIL import Image  # pylint: disable=g-import-not-at-top
   from tfic_jax import errors  # pylint: disable=g-import-not-at-top
+  from tfic_jax import metrics  # pylint: disable=g-import-not-at-top
   from tfic_jax.codec import api  # pylint: disable=g-import-not-at-top
   from tfic_jax.codec import evaluate  # pylint: disable=g-import-not-at-top
   from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
@@ -86,7 +87,6 @@ def main(argv):
   spec = synth_text.SynthTextSpec(height=FLAGS.height, width=FLAGS.width)
   examples = [synth_text.render_example(spec, builders.SYNTH_SPLIT_SEEDS["test"], index)
               for index in range(FLAGS.num_images)]
-  pixels = FLAGS.height * FLAGS.width
   decoded = {}  # method -> [(decoded image, bpp)]
   for name in FLAGS.codecs:
     try:
@@ -94,10 +94,11 @@ def main(argv):
     except errors.TficError as e:
       sys.exit(f"error: {e}")
     coded = evaluate.code_images(codec, [e["image"] for e in examples])
-    decoded[name] = [(c.decoded, len(c.data) * 8 / pixels) for c in coded]
+    decoded[name] = [(c.decoded, metrics.bpp(len(c.data), FLAGS.height, FLAGS.width))
+                     for c in coded]
   for quality in webp_qualities:
     decoded[f"webp q{quality:g}"] = [
-        (image, num_bytes * 8 / pixels) for image, num_bytes in
+        (image, metrics.bpp(num_bytes, FLAGS.height, FLAGS.width)) for image, num_bytes in
         (classical.encode_decode(e["image"], "webp", quality) for e in examples)]
 
   kinds = ("all",) + synth_text.BACKGROUNDS

@@ -59,3 +59,12 @@ def test_unknown_codec_is_one_line_error():
   assert result.returncode != 0
   assert "error: No model at 'no_such_codec'" in result.stderr
   assert "Traceback" not in result.stderr
+
+
+def test_non_numeric_webp_quality_is_a_usage_error():
+  result = subprocess.run(
+      [sys.executable, "scripts/codec_errors.py", "--webp_qualities=high", "--num_images=1"],
+      cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+  assert result.returncode != 0
+  assert "--webp_qualities must be numbers" in result.stderr
+  assert "Traceback" not in result.stderr
