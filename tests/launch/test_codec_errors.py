@@ -18,6 +18,11 @@ def _script():
   return module
 
 
+def _run_script(*flags):
+  return subprocess.run([sys.executable, "scripts/codec_errors.py", *flags],
+                        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+
+
 def test_error_stats_split_text_box_from_background_and_luma_from_colour():
   codec_errors = _script()
   original = np.full((8, 16, 3), 200, np.uint8)
@@ -40,10 +45,7 @@ def test_error_stats_split_text_box_from_background_and_luma_from_colour():
 
 
 def test_runs_on_the_shipped_codec_and_webp():
-  result = subprocess.run(
-      [sys.executable, "scripts/codec_errors.py", "--codecs=codec_mse_q1",
-       "--webp_qualities=5", "--num_images=3"],
-      cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+  result = _run_script("--codecs=codec_mse_q1", "--webp_qualities=5", "--num_images=3")
   assert result.returncode == 0, result.stderr[-2000:]
   rows = [line for line in result.stdout.splitlines() if line.startswith("| codec_mse_q1 | all")]
   assert len(rows) == 1
@@ -53,18 +55,14 @@ def test_runs_on_the_shipped_codec_and_webp():
 
 
 def test_unknown_codec_is_one_line_error():
-  result = subprocess.run(
-      [sys.executable, "scripts/codec_errors.py", "--codecs=no_such_codec", "--num_images=1"],
-      cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+  result = _run_script("--codecs=no_such_codec", "--num_images=1")
   assert result.returncode != 0
   assert "error: No model at 'no_such_codec'" in result.stderr
   assert "Traceback" not in result.stderr
 
 
 def test_non_numeric_webp_quality_is_a_usage_error():
-  result = subprocess.run(
-      [sys.executable, "scripts/codec_errors.py", "--webp_qualities=high", "--num_images=1"],
-      cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+  result = _run_script("--webp_qualities=high", "--num_images=1")
   assert result.returncode != 0
   assert "--webp_qualities must be numbers" in result.stderr
   assert "Traceback" not in result.stderr
