@@ -15,7 +15,7 @@ below CompressAI's grid, LEVELS[level - 1] (level 1 = the lowest rate). Shipped 
 from configs import codec_common
 
 # λ below CompressAI's grid (whose lowest is 0.0018), low to high rate: 0.0018 / 64, 0.0018 / 16,
-# 0.0006 (level 3: TFIC q1's direct control, at or above its rate, ≈ 0.09 bpp, from the
+# 0.0006 (level 3: TFIC q1's direct control, at or above its rate, 0.08–0.09 bpp, from the
 # longer-trained `codec_mse_q1`; 0.0018 / 2 was that level from the stage 1 shipped until 8fc9db5).
 LEVELS = (0.0018 / 64, 0.0018 / 16, 0.0006)
 
