@@ -129,10 +129,34 @@ def tiny(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   return config
 
 
-def stage2(config: ml_collections.ConfigDict, quality) -> ml_collections.ConfigDict:
-  """TFIC stage 2 (paper §3.2): λ = 0, γ = 0.1, frozen judge, from the stage-1 model."""
+# Stage 2's OCR weight γ (paper §3.2: "γ is set to 0.1 for all rate points").
+PAPER_GAMMA = 0.1
+# The "wide" option (not in the paper): γ = 0.1 · 3^(quality − 1). With λ = 0 the rate term is
+# the only thing that pulls on the rate, and with one γ for all qualities it pulls every rate
+# point towards the same rate when stage 2 trains long (docs/codec.md, "Stage 2's γ").
+GAMMA_MODES = ("paper", "wide")
+
+
+def stage2_gamma(quality, mode: str = "paper") -> float:
+  if mode not in GAMMA_MODES:
+    raise ValueError(f"stage-2 γ mode must be one of {GAMMA_MODES}, got {mode!r}")
+  quality = quality_index(quality)
+  return PAPER_GAMMA if mode == "paper" else round(PAPER_GAMMA * 3.0 ** (quality - 1), 6)
+
+
+def parse_stage2_arg(arg) -> tuple[int, str]:
+  """The stage-2 config argument: "QUALITY" (the paper's γ) or "QUALITY,wide"."""
+  quality, _, mode = str(arg or "1").partition(",")
+  mode = mode.strip() or "paper"
+  stage2_gamma(quality, mode)  # Validates both.
+  return quality_index(quality), mode
+
+
+def stage2(config: ml_collections.ConfigDict, quality,
+           gamma_mode: str = "paper") -> ml_collections.ConfigDict:
+  """TFIC stage 2 (paper §3.2): λ = 0, γ (0.1), frozen judge, from the stage-1 model."""
   config.loss.lmbda = 0.0
-  config.loss.gamma = 0.1
+  config.loss.gamma = stage2_gamma(quality, gamma_mode)
   config.frozen.ocr = "ocr_default"
   config.init_from = f"codec_mse_q{quality_index(quality)}"
   return config

@@ -8,6 +8,7 @@ import pytest
 from configs import codec_common
 from configs import codec_mse_lowrate_small
 from configs import codec_mse_tiny
+from configs import tfic
 from configs import tfic_small
 from tfic_jax import errors
 from tfic_jax.train import stages
@@ -33,6 +34,33 @@ def test_stage2_config_is_the_papers():
   config = tfic_small.get_config("2")
   assert config.loss.lmbda == 0.0 and config.loss.gamma == 0.1
   assert config.frozen.ocr == "ocr_default" and config.init_from == "codec_mse_q2"
+
+
+@pytest.mark.parametrize("quality", ["1", "3", "8"])
+def test_full_size_stage2_config_is_the_papers(quality):
+  config = tfic.get_config(quality)
+  assert config.loss.lmbda == 0.0 and config.loss.gamma == 0.1  # "0.1 for all rate points".
+  assert config.frozen.ocr == "ocr_default"
+  assert config.init_from == f"workdirs/codec_mse_q{quality}"  # configs/codec_mse.py's run.
+  reference = codec_common.base_config(quality)
+  assert config.model.to_dict() == reference.model.to_dict()  # TinyLIC widths.
+  assert config.data.builder_config == "default" and tuple(config.data.crop_size) == (256, 512)
+  stage = stages.get_stage(config)  # Whole 256×512 canvases pass the whole-line check.
+  example = stage.preprocess_train({"image": np.full((256, 512, 3), 255, np.uint8),
+                                    "text": b"Hello"}, np.random.default_rng(0))
+  assert example["image"].shape == (256, 512, 3) and example["label_weight"] == 1.0
+
+
+def test_wide_gamma_option_changes_only_gamma():
+  paper, wide = _flat(tfic_small.get_config("3")), _flat(tfic_small.get_config("3,wide"))
+  assert {key for key in paper if paper[key] != wide[key]} == {"loss.gamma"}
+  gammas = [tfic_small.get_config(f"{q},wide").loss.gamma for q in (1, 2, 3)]
+  assert gammas == [0.1, 0.3, 0.9]
+  assert tfic.get_config("2,wide").loss.gamma == pytest.approx(0.3)
+  with pytest.raises(ValueError, match="γ mode"):
+    tfic_small.get_config("2,steep")
+  with pytest.raises(ValueError, match="quality must be"):
+    tfic.get_config("9")
 
 
 def _flat(config):
