@@ -131,17 +131,24 @@ def tiny(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
 
 # Stage 2's OCR weight γ (paper §3.2: "γ is set to 0.1 for all rate points").
 PAPER_GAMMA = 0.1
-# The "wide" option (not in the paper): γ = 0.1 · 3^(quality − 1). With λ = 0 the rate term is
-# the only thing that pulls on the rate, and with one γ for all qualities it pulls every rate
-# point towards the same rate when stage 2 trains long (docs/codec.md, "Stage 2's γ").
+# The "wide" option (not in the paper): γ = 0.1 · 3^(quality − 1) for qualities 1–3, the ones it
+# was measured at (CPU scale). With λ = 0 the rate term is the only thing that pulls on the
+# rate, and with one γ for all qualities it pulls every rate point towards the same rate when
+# stage 2 trains long (docs/codec.md, "Stage 2's γ").
 GAMMA_MODES = ("paper", "wide")
+WIDE_GAMMAS = (0.1, 0.3, 0.9)
 
 
 def stage2_gamma(quality, mode: str = "paper") -> float:
   if mode not in GAMMA_MODES:
     raise ValueError(f"stage-2 γ mode must be one of {GAMMA_MODES}, got {mode!r}")
   quality = quality_index(quality)
-  return PAPER_GAMMA if mode == "paper" else round(PAPER_GAMMA * 3.0 ** (quality - 1), 6)
+  if mode == "paper":
+    return PAPER_GAMMA
+  if quality > len(WIDE_GAMMAS):
+    raise ValueError(f"the wide γ is defined for qualities 1..{len(WIDE_GAMMAS)} (where it was "
+                     f"measured), got {quality}: set --config.loss.gamma instead")
+  return WIDE_GAMMAS[quality - 1]
 
 
 def parse_stage2_arg(arg) -> tuple[int, str]:

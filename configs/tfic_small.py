@@ -4,7 +4,7 @@ r"""TFIC stage 2, CPU-sized: from the shipped stage-1 model of the same quality,
   python -m launch.train --config=configs/tfic_small.py:QUALITY,wide --workdir=...
 
 "QUALITY" is the paper's recipe, γ = 0.1 at every rate point. "QUALITY,wide" sets
-γ = 0.1 · 3^(QUALITY − 1) (0.1, 0.3, 0.9 for qualities 1–3; not in the paper), which keeps the
+γ = 0.1 · 3^(QUALITY − 1) (0.1, 0.3, 0.9 for qualities 1–3, the ones measured; not in the paper), which keeps the
 rate points apart when stage 2 trains long (docs/codec.md, "Stage 2's γ").
 """
 

@@ -61,6 +61,8 @@ def test_wide_gamma_option_changes_only_gamma():
     tfic_small.get_config("2,steep")
   with pytest.raises(ValueError, match="quality must be"):
     tfic.get_config("9")
+  with pytest.raises(ValueError, match="wide γ is defined for qualities 1..3"):
+    tfic.get_config("4,wide")
 
 
 def _flat(config):
