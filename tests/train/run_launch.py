@@ -11,32 +11,47 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
-def _signal_at_batch(signum: int, at_batch: int, delay_s: float) -> None:
-  """Sends `signum` to this process when the loop asks for batch `at_batch`."""
-  import time  # pylint: disable=g-import-not-at-top
+def _signal_at_batch(signum: int, at_batch: int) -> None:
+  """Sends `signum` to this process when the loop asks for batch `at_batch`.
+
+  The loop asks for batch k just before step k + 1, after it has issued the save of any
+  checkpoint at step <= k. Orbax writes checkpoints asynchronously, so before signalling this
+  waits until every checkpoint already asked for is committed: the signal then lands at a
+  deterministic point however loaded the machine is (a real kill that long after a save finds
+  it committed too).
+  """
   from tfic_jax.data import pipeline  # pylint: disable=g-import-not-at-top
+  from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
+  managers = []
+  real_create_manager = checkpoint.create_manager
+
+  def recording_create_manager(*args, **kwargs):
+    manager = real_create_manager(*args, **kwargs)
+    managers.append(manager)
+    return manager
+
   real_train_batches = pipeline.train_batches
 
   def signalling_train_batches(*args, **kwargs):
     for i, batch in enumerate(real_train_batches(*args, **kwargs)):
       if i == at_batch:
-        time.sleep(delay_s)
+        for manager in managers:
+          manager.wait_until_finished()
         os.kill(os.getpid(), signum)
       yield batch
 
+  checkpoint.create_manager = recording_create_manager
   pipeline.train_batches = signalling_train_batches
 
 
 if os.environ.get("TFIC_TEST_KILL_AT_BATCH"):
-  # A real, uncatchable kill at a deterministic point (after a grace period for async
-  # checkpoint writes).
+  # A real, uncatchable kill at a deterministic point.
   import signal  # pylint: disable=g-import-not-at-top
-  _signal_at_batch(signal.SIGKILL, int(os.environ["TFIC_TEST_KILL_AT_BATCH"]),
-                   float(os.environ.get("TFIC_TEST_KILL_DELAY_S", "1")))
+  _signal_at_batch(signal.SIGKILL, int(os.environ["TFIC_TEST_KILL_AT_BATCH"]))
 if os.environ.get("TFIC_TEST_SIGTERM_AT_BATCH"):
   # A catchable SIGTERM (a preemption notice).
   import signal  # pylint: disable=g-import-not-at-top
-  _signal_at_batch(signal.SIGTERM, int(os.environ["TFIC_TEST_SIGTERM_AT_BATCH"]), 0.0)
+  _signal_at_batch(signal.SIGTERM, int(os.environ["TFIC_TEST_SIGTERM_AT_BATCH"]))
 module = sys.argv[1]
 sys.argv = [module] + sys.argv[2:]
 runpy.run_module(module, run_name="__main__", alter_sys=True)
