@@ -31,6 +31,7 @@ def base_config(quality=1) -> ml_collections.ConfigDict:
   config.eval_every_steps = 5_000
   config.checkpoint_every_steps = 5_000
   config.keep_checkpoints = 3
+  config.max_steps_in_flight = 2  # Steps the host may dispatch ahead of the device.
 
   config.loss = ml_collections.ConfigDict()
   config.loss.lmbda = LAMBDAS[quality - 1]

@@ -20,6 +20,7 @@ def get_config() -> ml_collections.ConfigDict:
   config.eval_every_steps = 2_000
   config.checkpoint_every_steps = 1_000
   config.keep_checkpoints = 3
+  config.max_steps_in_flight = 2  # Steps the host may dispatch ahead of the device.
 
   config.optimizer = ml_collections.ConfigDict()
   config.optimizer.name = "adam"

@@ -17,6 +17,7 @@ def get_config():
   config.eval_every_steps = 10
   config.checkpoint_every_steps = 10
   config.keep_checkpoints = 3
+  config.max_steps_in_flight = 2  # Steps the host may dispatch ahead of the device.
   config.tensorboard = True
 
   config.optimizer = ml_collections.ConfigDict()

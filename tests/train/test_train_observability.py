@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from train_testlib import toy_config
+from tfic_jax import errors
 from tfic_jax.train import benchmark, checkpoint, train, writer
 
 TIMING_KEYS = ("time", "images_per_sec", "steps_per_sec")
@@ -87,3 +88,40 @@ def test_tensorboard_event_files_are_written_without_tensorflow(tmp_path):
   assert events and events[0].stat().st_size > 0
   assert writer.read_metrics(tmp_path) == [
       {"step": 3, "split": "train", "time": pytest.approx(0, abs=1e12), "loss": 0.5}]
+
+
+def test_host_dispatches_at_most_max_steps_in_flight_ahead_of_the_device(tmp_path, monkeypatch):
+  """Each step is made slow on the device; when step m is dispatched, every step up to
+  m - 1 - max_steps_in_flight must have finished (unbounded dispatch would queue them all)."""
+  in_flight = 2
+  slow = jax.jit(lambda x: jax.lax.fori_loop(0, 150, lambda i, a: jnp.tanh(a @ a), x)[0, 0] * 0)
+  seed = jnp.ones((256, 256), jnp.float32) / 256
+  outputs, violations = [], []
+  real_make_train_step = train.make_train_step
+
+  def make_slow_train_step(stage, config, mesh):
+    real_step = real_make_train_step(stage, config, mesh)
+
+    def step(state, frozen, batch, rng):
+      m = len(outputs) + 1
+      for i, metrics in enumerate(outputs[:max(0, m - 1 - in_flight)], start=1):
+        if not all(leaf.is_ready() for leaf in jax.tree.leaves(metrics)):
+          violations.append((m, i))
+      state, metrics = real_step(state, frozen, batch, rng)
+      metrics = dict(metrics, slow=slow(seed))
+      outputs.append(metrics)
+      return state, metrics
+
+    return step
+
+  monkeypatch.setattr(train, "make_train_step", make_slow_train_step)
+  config = toy_config(num_train_steps=10, log_every_steps=100, eval_every_steps=0,
+                      checkpoint_every_steps=0, max_steps_in_flight=in_flight)
+  train.train_and_evaluate(config, tmp_path / "w")
+  assert len(outputs) == 10
+  assert not violations, f"(dispatched step, unfinished earlier step): {violations}"
+
+
+def test_max_steps_in_flight_below_one_is_refused(tmp_path):
+  with pytest.raises(errors.TficError, match="max_steps_in_flight"):
+    train.train_and_evaluate(toy_config(max_steps_in_flight=0), tmp_path / "w")

@@ -106,6 +106,9 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         f"config.compute_dtype={dtype!r}: use one of {', '.join(COMPUTE_DTYPES)}.")
   if int(config.num_train_steps) < 0:
     raise errors.TficError("config.num_train_steps must be >= 0.")
+  if int(config.get("max_steps_in_flight", 2)) < 1:
+    raise errors.TficError("config.max_steps_in_flight must be >= 1 (steps the host may "
+                           "dispatch ahead of the device).")
   sharding.check_batch_size(int(config.global_batch_size))
   if _eval_enabled(config):
     sharding.check_batch_size(int(config.eval.batch_size), "config.eval.batch_size")
@@ -269,6 +272,12 @@ def _train_loop(stage, config, workdir: Path, mesh, cleanup: contextlib.ExitStac
   log_every = int(config.get("log_every_steps", 50) or num_steps or 1)
   eval_every = int(config.get("eval_every_steps", 0) or 0)
   ckpt_every = int(config.get("checkpoint_every_steps", 0) or 0)
+  # JAX dispatches steps asynchronously, and without a bound the host runs ahead of the device
+  # by as many steps as it can feed: the progress bar then counts dispatched steps, not done
+  # ones, and a SIGTERM waits for the whole queue (minutes on a loaded CPU, past a preemption's
+  # grace period). Waiting for step k - max_in_flight before dispatching more keeps the device
+  # fed and the host at most that many steps ahead.
+  max_in_flight = int(config.get("max_steps_in_flight", 2))
   is_main = jax.process_index() == 0
 
   manager = checkpoint.create_manager(workdir, config.get("keep_checkpoints", 3))
@@ -338,6 +347,8 @@ def _train_loop(stage, config, workdir: Path, mesh, cleanup: contextlib.ExitStac
                                   step_rng)
     done = step + 1
     pending.append((done, metrics))
+    if len(pending) > max_in_flight:
+      jax.block_until_ready(pending[-1 - max_in_flight][1])
     interval_steps += 1
     progress.update(1)
     is_last = done == num_steps
