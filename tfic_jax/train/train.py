@@ -106,12 +106,16 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         f"config.compute_dtype={dtype!r}: use one of {', '.join(COMPUTE_DTYPES)}.")
   if int(config.num_train_steps) < 0:
     raise errors.TficError("config.num_train_steps must be >= 0.")
-  if int(config.get("max_steps_in_flight", 2)) < 1:
+  if _max_steps_in_flight(config) < 1:
     raise errors.TficError("config.max_steps_in_flight must be >= 1 (steps the host may "
                            "dispatch ahead of the device).")
   sharding.check_batch_size(int(config.global_batch_size))
   if _eval_enabled(config):
     sharding.check_batch_size(int(config.eval.batch_size), "config.eval.batch_size")
+
+
+def _max_steps_in_flight(config) -> int:
+  return int(config.get("max_steps_in_flight", 2))
 
 
 def _eval_enabled(config) -> bool:
@@ -277,7 +281,7 @@ def _train_loop(stage, config, workdir: Path, mesh, cleanup: contextlib.ExitStac
   # ones, and a SIGTERM waits for the whole queue (minutes on a loaded CPU, past a preemption's
   # grace period). Waiting for step k - max_in_flight before dispatching more keeps the device
   # fed and the host at most that many steps ahead.
-  max_in_flight = int(config.get("max_steps_in_flight", 2))
+  max_in_flight = _max_steps_in_flight(config)
   is_main = jax.process_index() == 0
 
   manager = checkpoint.create_manager(workdir, config.get("keep_checkpoints", 3))
