@@ -1,6 +1,6 @@
 r"""CRAFT word detector at the reference's widths (VGG16-BN, fc 1024, decoder 256..32): GPU work.
 
-Trained on rendered book pages (tfic_jax/detect/pages.py) with exact character boxes; see
+Trained on rendered book pages (tfic_jax/data/pages.py) with exact character boxes; see
 docs/detect.md. CPU-sized variant: configs/craft_small.py.
 
   python -m launch.train --config=configs/craft.py --workdir=workdirs/craft
@@ -8,30 +8,20 @@ docs/detect.md. CPU-sized variant: configs/craft_small.py.
 
 import ml_collections
 
+from configs import common
+
 
 def get_config() -> ml_collections.ConfigDict:
-  config = ml_collections.ConfigDict()
-  config.stage = "craft"
-  config.seed = 0
+  config = common.training_config("craft")
   config.global_batch_size = 16
   config.num_train_steps = 20_000
-  config.compute_dtype = "float32"  # "bfloat16" computes in bf16; params stay float32.
   config.log_every_steps = 50
-  config.eval_every_steps = 2_000
   config.checkpoint_every_steps = 1_000
-  config.keep_checkpoints = 3
-  config.max_steps_in_flight = 2  # Steps the host may dispatch ahead of the device.
-
-  config.optimizer = ml_collections.ConfigDict()
-  config.optimizer.name = "adam"
-  config.optimizer.learning_rate = 1e-3
   config.optimizer.warmup_steps = 500
-  config.optimizer.schedule = "cosine"
-  config.optimizer.weight_decay = 0.0
   config.optimizer.grad_clip_norm = 5.0
 
   config.data = ml_collections.ConfigDict()
-  config.data.name = "book_pages"  # rendered in the stage (tfic_jax/detect/pages.py)
+  config.data.name = "book_pages"  # rendered in the stage (tfic_jax/data/pages.py)
   config.data.builder_config = ""
   config.data.data_dir = ""
   config.data.num_train_pages = 400  # of the 1,828 train pages of book_patches/default
@@ -71,9 +61,7 @@ def get_config() -> ml_collections.ConfigDict:
   config.frozen = ml_collections.ConfigDict()  # No frozen sub-model.
   config.init_from = ""
 
-  config.eval = ml_collections.ConfigDict()
   config.eval.crop_size = 512  # input pixels: a 256×256 page window at mag_ratio 2
   config.eval.crops_per_page = 2
   config.eval.num_examples = 40
-  config.eval.batch_size = 8
   return config

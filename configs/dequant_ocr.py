@@ -10,29 +10,18 @@ of `configs/dncnn.py` (train it first). GPU work.
 
 import ml_collections
 
+from configs import common
 from configs import dncnn
 
 
 def get_config():
-  config = ml_collections.ConfigDict()
-  config.stage = "dequant_ocr"
-  config.seed = 0
+  config = common.training_config("dequant_ocr")
   config.global_batch_size = 32  # patches; each brings up to data.max_words word windows
   config.num_train_steps = 10_000
-  config.compute_dtype = "float32"
-  config.log_every_steps = 100
   config.eval_every_steps = 1_000
   config.checkpoint_every_steps = 1_000
-  config.keep_checkpoints = 3
-  config.max_steps_in_flight = 2  # Steps the host may dispatch ahead of the device.
-
-  config.optimizer = ml_collections.ConfigDict()
-  config.optimizer.name = "adam"
   config.optimizer.learning_rate = 1e-4  # Fine-tuning D1's weights.
   config.optimizer.warmup_steps = 200
-  config.optimizer.schedule = "cosine"
-  config.optimizer.weight_decay = 0.0
-  config.optimizer.grad_clip_norm = 1.0
 
   config.data = ml_collections.ConfigDict()
   config.data.name = "book_patches"
@@ -62,7 +51,6 @@ def get_config():
   config.frozen.ocr = "ocr_default"
   config.init_from = "workdirs/dncnn"  # D2 starts as D1 (§4.5).
 
-  config.eval = ml_collections.ConfigDict()
   config.eval.num_examples = 500
   config.eval.batch_size = 20
   return config

@@ -8,27 +8,13 @@ Trained on the paper-size `book_patches/default` (2285 pages → ~18k train patc
 
 import ml_collections
 
+from configs import common
+
 
 def get_config():
-  config = ml_collections.ConfigDict()
-  config.stage = "dncnn"
-  config.seed = 0
+  config = common.training_config("dncnn")
   config.global_batch_size = 64
-  config.num_train_steps = 30_000
-  config.compute_dtype = "float32"  # "bfloat16" on GPU; parameters stay float32.
-  config.log_every_steps = 100
-  config.eval_every_steps = 2_000
-  config.checkpoint_every_steps = 2_000
-  config.keep_checkpoints = 3
-  config.max_steps_in_flight = 2  # Steps the host may dispatch ahead of the device.
-
-  config.optimizer = ml_collections.ConfigDict()
-  config.optimizer.name = "adam"
-  config.optimizer.learning_rate = 1e-3
   config.optimizer.warmup_steps = 500
-  config.optimizer.schedule = "cosine"
-  config.optimizer.weight_decay = 0.0
-  config.optimizer.grad_clip_norm = 1.0
 
   config.data = ml_collections.ConfigDict()
   config.data.name = "book_patches"
@@ -60,7 +46,6 @@ def get_config():
   config.frozen = ml_collections.ConfigDict()  # No frozen sub-model.
   config.init_from = ""
 
-  config.eval = ml_collections.ConfigDict()
   config.eval.num_examples = 1_000
   config.eval.batch_size = 50
   return config

@@ -25,6 +25,7 @@ def shipped(kind: str) -> tuple[str, ...]:
 
 def get_config():
   config = ml_collections.ConfigDict()
+  config.part = "tfic"  # The evaluator launch.evaluate runs (tfic_jax/eval/parts.py).
   # MSE rate points: stage 1 on CompressAI's grid and the MSE control at TFIC's rates
   # (configs/codec_mse_lowrate_small.py: stage 2's recipe with the MSE loss).
   config.mse_codecs = shipped("mse_low") + shipped("mse")

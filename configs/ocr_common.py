@@ -6,26 +6,12 @@ Each OCR config calls `base_config()` and overrides the architecture (`config.mo
 
 import ml_collections
 
+from configs import common
+
 
 def base_config() -> ml_collections.ConfigDict:
-  config = ml_collections.ConfigDict()
-  config.stage = "ocr"
-  config.seed = 0
+  config = common.training_config("ocr")
   config.global_batch_size = 128
-  config.num_train_steps = 30_000
-  config.compute_dtype = "float32"
-  config.log_every_steps = 100
-  config.eval_every_steps = 2_000
-  config.checkpoint_every_steps = 2_000
-  config.keep_checkpoints = 3
-  config.max_steps_in_flight = 2  # Steps the host may dispatch ahead of the device.
-
-  config.optimizer = ml_collections.ConfigDict()
-  config.optimizer.name = "adam"
-  config.optimizer.learning_rate = 1e-3
-  config.optimizer.warmup_steps = 1_000
-  config.optimizer.schedule = "cosine"
-  config.optimizer.weight_decay = 0.0
   config.optimizer.grad_clip_norm = 5.0  # As the reference (clip 5).
 
   config.data = ml_collections.ConfigDict()
@@ -84,8 +70,6 @@ def base_config() -> ml_collections.ConfigDict:
   config.frozen = ml_collections.ConfigDict()  # The OCR stage has no frozen sub-model.
   config.init_from = ""  # Warm start: a workdir, model dir or shipped model name ("" = none).
 
-  config.eval = ml_collections.ConfigDict()
-  config.eval.num_examples = 600
   config.eval.batch_size = 100
   return config
 

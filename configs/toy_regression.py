@@ -1,32 +1,22 @@
-"""Toy stage (tfic_jax/train/toy.py): the training loop's tests and benchmark.
+"""Toy stage (tfic_jax/train/stages/toy.py): the training loop's tests and benchmark.
 
   python -m launch.train --config=configs/toy_regression.py --workdir=/tmp/toy
 """
 
 import ml_collections
 
+from configs import common
+
 
 def get_config():
-  config = ml_collections.ConfigDict()
-  config.stage = "toy"
-  config.seed = 0
-  config.global_batch_size = 8
+  config = common.training_config("toy")
   config.num_train_steps = 20
-  config.compute_dtype = "float32"
   config.log_every_steps = 5
   config.eval_every_steps = 10
   config.checkpoint_every_steps = 10
-  config.keep_checkpoints = 3
-  config.max_steps_in_flight = 2  # Steps the host may dispatch ahead of the device.
   config.tensorboard = True
-
-  config.optimizer = ml_collections.ConfigDict()
-  config.optimizer.name = "adam"
   config.optimizer.learning_rate = 1e-2
   config.optimizer.warmup_steps = 2
-  config.optimizer.schedule = "cosine"
-  config.optimizer.weight_decay = 0.0
-  config.optimizer.grad_clip_norm = 1.0
 
   config.data = ml_collections.ConfigDict()
   config.data.name = "toy"
@@ -47,7 +37,6 @@ def get_config():
   config.frozen = ml_collections.ConfigDict()
   config.frozen.reader = ""
 
-  config.eval = ml_collections.ConfigDict()
   config.eval.num_examples = 10
   config.eval.batch_size = 4
   return config

@@ -28,6 +28,7 @@ from absl import flags
 import numpy as np
 
 from tfic_jax import errors
+from tfic_jax.data import test_sets
 
 _NUM_IMAGES = flags.DEFINE_integer("num_images", 6, "Synthetic test images to code and read.")
 _TARGET_BPP = flags.DEFINE_list("target_bpp", ["0.05", "0.1"], "Rates (bpp) for the codecs.")
@@ -53,9 +54,8 @@ def log(message: str) -> None:
 
 def render_images(num_images: int, split: str) -> list[dict]:
   """The first `num_images` examples of a synth_text test split, exactly as the dataset holds."""
-  from tfic_jax.eval import ocr_judge  # pylint: disable=g-import-not-at-top
-  examples, _ = ocr_judge.synth_test_examples(
-      split, num_images, ocr_judge.SYNTH_HEIGHT, ocr_judge.SYNTH_WIDTH, data_dir="data")
+  examples, _ = test_sets.synth_test_examples(
+      split, num_images, test_sets.SYNTH_HEIGHT, test_sets.SYNTH_WIDTH, data_dir="data")
   return examples
 
 
@@ -169,7 +169,7 @@ def part_b(readers: Readers, out_dir: pathlib.Path) -> dict | None:
   if not readers.has_tesseract:
     return None
   log("[3/3] Part B: a book test page, downsampled + JPEG quality 1, its 10 patches ...")
-  _, patches = ocr_judge.book_test_patches(1)
+  _, patches = test_sets.book_test_patches(1)
   texts = [p["text"] for p in patches]
   result = {}
   for kind in ("clean", "degraded"):

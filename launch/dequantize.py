@@ -9,7 +9,7 @@ padded to a multiple of 8 and cropped back). Colour inputs are converted to gray
   python -m launch.dequantize --ocr-guided --input=degraded.png --output=restored.png
   python -m launch.dequantize --ocr-guided --d2_workdir=workdirs/dequant_ocr_small ...
 
---ocr-guided runs the whole chain of paper §4.5 (tfic_jax/dequant/ocr_guided.py): D1 (--workdir,
+--ocr-guided runs the whole chain of paper §4.5 (tfic_jax/chains/ocr_guided.py): D1 (--workdir,
 default: D2's own), CRAFT on its output (--craft), D2 on each word, pasted back.
 """
 
@@ -41,7 +41,7 @@ def main(argv):
   from tfic_jax.dequant import api  # pylint: disable=g-import-not-at-top
   try:
     if FLAGS["ocr-guided"].value:
-      from tfic_jax.dequant import ocr_guided  # pylint: disable=g-import-not-at-top
+      from tfic_jax.chains import ocr_guided  # pylint: disable=g-import-not-at-top
       result = ocr_guided.dequantize_file(FLAGS.input, FLAGS.output, FLAGS.d2_workdir,
                                           FLAGS.workdir, FLAGS.craft)
       result["model"] = f"D1 + CRAFT + D2 {result['d2']} ({result['num_words']} words)"

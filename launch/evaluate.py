@@ -1,11 +1,15 @@
-r"""TFIC rate–accuracy evaluation (issue 6): uncompressed, MSE and TFIC codecs, two-layer mode,
-JPEG / WebP / AVIF / JPEG 2000 sweeps; bpp, PSNR, OCR accuracy by the judge and by Tesseract;
-runtime (encoder vs OCR, batch 1).
+r"""Every evaluation, one launcher: the config's `part` names the evaluator.
 
   python -m launch.evaluate --config=configs/eval_tfic.py --workdir=out/eval_tfic
+  python -m launch.evaluate --config=configs/eval_codec.py --workdir=out/eval_codec
+  python -m launch.evaluate --config=configs/eval_ocr.py --workdir=out/eval_ocr
+  python -m launch.evaluate --config=configs/eval_detect.py --workdir=out/eval_detect
+  python -m launch.evaluate --config=configs/eval_dequant.py --workdir=out/eval_dequant
+  python -m launch.evaluate --config=configs/eval_baselines.py --workdir=out/baselines
 
-Writes results.json, points.csv, readings.json, three plots, rate_table.md and visual_grid.png
-under --workdir and prints the tables (docs/evaluation.md).
+Settings are config fields, overridden as `--config.<field>=value` (e.g.
+`--config.num_images=30`); each config's docstring says what it measures. Results go under
+--workdir and the tables are printed (tfic_jax/eval/parts.py; docs/evaluation.md).
 """
 
 import sys
@@ -16,9 +20,10 @@ from absl import logging
 from ml_collections import config_flags
 
 from tfic_jax import errors
+from tfic_jax.eval import parts
 
 FLAGS = flags.FLAGS
-config_flags.DEFINE_config_file("config", None, "Evaluation config (configs/eval_tfic.py).")
+config_flags.DEFINE_config_file("config", None, "Evaluation config: configs/eval_<part>.py.")
 flags.DEFINE_string("workdir", None, "Where the results go.")
 flags.mark_flags_as_required(["config", "workdir"])
 
@@ -28,16 +33,16 @@ def _progress(message: str) -> None:
 
 
 def main(argv):
-  del argv
-  logging.set_verbosity(logging.WARNING)
-  from tfic_jax.eval import tfic  # pylint: disable=g-import-not-at-top
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  logging.set_verbosity(logging.WARNING)  # Orbax logs every restore at INFO.
   try:
-    report = tfic.run(FLAGS.config, FLAGS.workdir, progress=_progress)
+    lines = parts.run(FLAGS.config, FLAGS.workdir, progress=_progress)
   except errors.TficError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)
-  print("\n".join(tfic.summary_lines(report)))
-  print(f"\nwrote {', '.join(sorted(report['files'].values()))} under {FLAGS.workdir}")
+  if lines:
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":

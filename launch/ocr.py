@@ -24,7 +24,7 @@ flags.DEFINE_enum("resize_mode", None, ["stretch", "pad"],
                   "Override the model's resize mode ('pad' keeps the aspect ratio).")
 flags.DEFINE_boolean("detect", False,
                      "Read whole pages or patches: detect words with CRAFT, read them in reading "
-                     "order (tfic_jax/detect/page_ocr.py).")
+                     "order (tfic_jax/chains/page_ocr.py).")
 flags.DEFINE_string("detector_workdir", None,
                     "With --detect: CRAFT workdir, model directory or shipped name "
                     "(default: models/craft_default).")
@@ -51,7 +51,7 @@ def main(argv):
     sys.exit(1)
 
   if FLAGS.detect:
-    from tfic_jax.detect import page_ocr  # pylint: disable=g-import-not-at-top
+    from tfic_jax.chains import page_ocr  # pylint: disable=g-import-not-at-top
     for path, image in zip(paths, images):
       reading = page_ocr.read_page(detector, detector_variables, model, variables, image,
                                    FLAGS.resize_mode)

@@ -3,12 +3,12 @@ r"""Where a codec's error is: per background kind, inside and outside the text b
   python scripts/codec_errors.py --codecs=codec_mse_q1,codec_mse_q4 --webp_qualities=5,30 \
       --num_images=30 --out=out/codec_errors.png
 
-Codes the synthetic test lines (the ones `launch.eval_codec` uses) through real files — `.tfic`
+Codes the synthetic test lines (the ones `configs/eval_codec.py` uses) through real files — `.tfic`
 for the learned codecs, WebP at each `--webp_qualities` (Pillow, method 6, no downscale) as the
 reference — and prints, per method and background kind (`synth_text`'s `plain_white`,
 `gaussian_noise`, `quasicrystal`):
 
-- bpp (file size) and PSNR over RGB, as `launch.eval_codec` measures them;
+- bpp (file size) and PSNR over RGB, as the codec evaluation (`tfic_jax/eval/codec.py`) measures them;
 - PSNR of the luma (BT.601 Y) alone: RGB well below Y means the colour of the text is lost;
 - RMSE inside the line's box (the text) and outside it (the background), and the mean signed
   error outside (a codec that paints texture or a grey cast onto a white page shows it here).
@@ -57,7 +57,7 @@ def error_stats(original, decoded, text_box) -> dict:
 
 
 def summarize(rows: list[dict]) -> dict:
-  """Means over lines; PSNRs per line averaged, as launch.eval_codec averages them."""
+  """Means over lines; PSNRs per line averaged, as tfic_jax/eval/codec.py averages them."""
   import numpy as np  # pylint: disable=g-import-not-at-top
   return {"lines": len(rows), "bpp": float(np.mean([r["bpp"] for r in rows])),
           "psnr": float(np.mean([_psnr(r["sq"]) for r in rows])),
@@ -72,13 +72,14 @@ def main(argv):
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   import numpy as np  # pylint: disable=g-import-not-at-top
   from PIL import Image  # pylint: disable=g-import-not-at-top
+
   from tfic_jax import errors  # pylint: disable=g-import-not-at-top
   from tfic_jax import metrics  # pylint: disable=g-import-not-at-top
   from tfic_jax.codec import api  # pylint: disable=g-import-not-at-top
-  from tfic_jax.codec import evaluate  # pylint: disable=g-import-not-at-top
   from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
   from tfic_jax.data import synth_text  # pylint: disable=g-import-not-at-top
   from tfic_jax.eval import classical  # pylint: disable=g-import-not-at-top
+  from tfic_jax.eval import codec as evaluate  # pylint: disable=g-import-not-at-top
 
   try:
     webp_qualities = [float(q) for q in FLAGS.webp_qualities]

@@ -22,6 +22,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from absl import app  # pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import flags  # pylint: disable=g-import-not-at-top,wrong-import-position
 
+from tfic_jax.data import test_sets
+
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("num_pages", 10, "Book test pages (10 patches each).")
 flags.DEFINE_list("factors", ["1.5", "2", "2.5", "3"], "Downsampling factors.")
@@ -48,14 +50,14 @@ def main(argv):
   type_sizes = [_type_size(t) for t in FLAGS.type_sizes]  # Bad flags fail before any work.
   from tfic_jax.data import book  # pylint: disable=g-import-not-at-top
   from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
-  from tfic_jax.dequant import evaluate  # pylint: disable=g-import-not-at-top
+  from tfic_jax.eval import dequant as evaluate  # pylint: disable=g-import-not-at-top
   from tfic_jax.eval import ocr_judge  # pylint: disable=g-import-not-at-top
   from tfic_jax.ocr import api  # pylint: disable=g-import-not-at-top
 
-  config = ocr_judge.book_config("default")
+  config = builders.book_config("default")
   pages = [int(p) for p in book.split_pages(config.num_pages, builders.BOOK_SEED)["test"]]
   pages = pages[:FLAGS.num_pages]
-  sentences = ocr_judge.book_test_sentences()
+  sentences = test_sets.book_test_sentences()
   judge, variables = api.load()
   box_reader = ocr_judge.make_box_reader(judge)
   print(f"{len(pages)} book test pages, JPEG quality {FLAGS.quality}\n")

@@ -4,7 +4,7 @@ r"""Exports trained codec workdirs as shipped models with model cards.
       --results=out/eval_codec/results.json --commands=docs/codec_training_commands.txt
 
 Each workdir's config records its quality (`config.quality`); the model goes to
-models/codec_{kind}_q{quality}. The card's figures come from `launch.eval_codec`'s results.json
+models/codec_{kind}_q{quality}. The card's figures come from the codec evaluation's results.json (`configs/eval_codec.py`)
 (run on the exported names, so the rows match), and its training section from --commands (one
 block per quality, separated by blank lines, each starting with "quality N:").
 """
@@ -21,7 +21,7 @@ from absl import flags  # pylint: disable=g-import-not-at-top,wrong-import-posit
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("kind", "mse", ["mse", "mse_low", "tfic"], "Which shipped family.")
 flags.DEFINE_list("workdirs", None, "Trained workdirs.")
-flags.DEFINE_string("results", None, "results.json of launch.eval_codec (rate–PSNR) or of "
+flags.DEFINE_string("results", None, "results.json of configs/eval_codec.py (rate–PSNR) or of "
                     "launch.evaluate (rate–accuracy, for --kind=tfic); optional.")
 flags.DEFINE_string("eval_command", "", "The command that produced --results.")
 flags.DEFINE_string("commands", None, "Text file: training commands per quality.")
@@ -98,12 +98,12 @@ def _crops(kind: str, config) -> str:
 
 def _update_metrics(names) -> None:
   """Rewrites the Metrics section of shipped cards from --results; nothing else changes."""
-  from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
+  from tfic_jax import zoo  # pylint: disable=g-import-not-at-top
   if not FLAGS.results or not pathlib.Path(FLAGS.results).is_file():
     raise app.UsageError(f"--update_metrics needs --results=RESULTS.json (got {FLAGS.results!r}).")
   report = _load_results(FLAGS.results)
   for name in names:
-    card_path = checkpoint.MODELS_DIR / name / checkpoint.MODEL_CARD_FILE
+    card_path = zoo.MODELS_DIR / name / zoo.MODEL_CARD_FILE
     if not card_path.is_file():
       raise app.UsageError(f"No shipped model card at {card_path}.")
     card = card_path.read_text()
@@ -126,11 +126,11 @@ def main(argv):
     return
   if not FLAGS.workdirs:
     raise app.UsageError("--workdirs is required (or --update_metrics).")
-  from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
+  from tfic_jax import zoo  # pylint: disable=g-import-not-at-top
   training = _training_sections(FLAGS.commands)
   report = _load_results(FLAGS.results)
   for workdir in FLAGS.workdirs:
-    config = checkpoint.load_config(workdir)
+    config = zoo.load_config(workdir)
     quality = int(config.quality)
     name = f"codec_{FLAGS.kind}_q{quality}"
     stage = {
@@ -169,7 +169,7 @@ def main(argv):
             + "Trained at 128×256; larger images work (any size is padded to multiples of 64) "
             "but were not the training distribution."),
     }
-    out = checkpoint.export_model(workdir, checkpoint.MODELS_DIR / name, card)
+    out = zoo.export_model(workdir, zoo.MODELS_DIR / name, card)
     print(f"exported {workdir} -> {out}")
 
 

@@ -1,6 +1,6 @@
 r"""What limits the judge on synth_text: its accuracy by the size of the text in the canvas.
 
-  python -m launch.eval_ocr --num_images=200 --book_pages=10      # writes out/eval_ocr
+  python -m launch.evaluate --config=configs/eval_ocr.py --workdir=out/eval_ocr --config.num_images=200 --config.book_pages=10      # writes out/eval_ocr
   python scripts/judge_by_text_size.py --report=out/eval_ocr/eval_ocr.json
 
 Re-renders each test line of the report (`synth_text.render_example`, the builder's own
@@ -20,20 +20,21 @@ from absl import app  # pylint: disable=g-import-not-at-top,wrong-import-positio
 from absl import flags  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("report", "out/eval_ocr/eval_ocr.json", "launch.eval_ocr's JSON report.")
+flags.DEFINE_string("report", "out/eval_ocr/eval_ocr.json", "the judge evaluation's JSON report (configs/eval_ocr.py).")
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   import numpy as np  # pylint: disable=g-import-not-at-top
+
   from tfic_jax import metrics  # pylint: disable=g-import-not-at-top
   from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
   from tfic_jax.data import synth_text  # pylint: disable=g-import-not-at-top
 
   path = pathlib.Path(FLAGS.report)
   if not path.is_file():
-    sys.exit(f"error: no report at {path}; run python -m launch.eval_ocr first")
+    sys.exit(f"error: no report at {path}; run python -m launch.evaluate --config=configs/eval_ocr.py --workdir=out/eval_ocr first")
   report = json.loads(path.read_text())
   rows = []
   for split, readings in report["readings"]["synth_text"].items():

@@ -137,6 +137,12 @@ def psnr(reference: np.ndarray, test: np.ndarray, max_value: float = 255.0) -> f
   return float(10.0 * np.log10(max_value**2 / mse))
 
 
+def psnr_from_sse(sse: float, num_pixels: int) -> float:
+  """PSNR (dB) of 0..255 images from a sum of squared errors over `num_pixels` samples."""
+  mse = sse / num_pixels
+  return float("inf") if mse == 0 else float(10.0 * np.log10(255.0 ** 2 / mse))
+
+
 def bpp(num_bytes: int, height: int, width: int) -> float:
   """Bits per pixel of a `num_bytes` stream for an image of `height` × `width` pixels."""
   for name, value in (("num_bytes", num_bytes), ("height", height), ("width", width)):
@@ -271,3 +277,28 @@ def dct_loss(
     b = jnp.moveaxis(b, -1, -3)
   difference = dct_8x8(a * scale) - dct_8x8(b * scale)  # Linear: one transform would do too.
   return jnp.mean(jax.nn.relu(jnp.abs(difference) - tau))
+
+
+# --- Boxes (word detection, ICDAR-style matching). ---------------------------------------------
+
+
+def box_area(boxes: np.ndarray) -> np.ndarray:
+  """Areas [N] of axis-aligned boxes [N, 4] (x0, y0, x1, y1); inverted boxes count 0."""
+  boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+  return np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
+
+
+def box_intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+  """Pairwise intersection areas [N, M] of boxes [N, 4] and [M, 4]."""
+  a = np.asarray(a, np.float32).reshape(-1, 4)
+  b = np.asarray(b, np.float32).reshape(-1, 4)
+  width = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+  height = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+  return np.clip(width, 0, None) * np.clip(height, 0, None)
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+  """Pairwise IoU [N, M] of axis-aligned boxes (x0, y0, x1, y1)."""
+  inter = box_intersection(a, b)
+  union = box_area(a)[:, None] + box_area(b)[None, :] - inter
+  return inter / np.maximum(union, 1e-9)

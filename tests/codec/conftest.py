@@ -7,8 +7,8 @@ import jax
 import pytest
 
 from configs import codec_mse_tiny
+from tfic_jax import zoo
 from tfic_jax.codec import api
-from tfic_jax.train import checkpoint
 
 
 def tiny_codec(num_slices: int = 1, seed: int = 0, name: str = "tiny") -> api.LoadedCodec:
@@ -40,8 +40,8 @@ def model_dir(tmp_path_factory):
   """The tiny codec saved as a model directory (variables.msgpack + config.json)."""
   directory = tmp_path_factory.mktemp("codec_tiny")
   codec = tiny_codec()
-  (directory / checkpoint.VARIABLES_FILE).write_bytes(
+  (directory / zoo.VARIABLES_FILE).write_bytes(
       flax.serialization.msgpack_serialize(codec.variables))
-  (directory / checkpoint.CONFIG_FILE).write_text(
-      json.dumps(checkpoint.config_to_dict(codec_mse_tiny.get_config())))
+  (directory / zoo.CONFIG_FILE).write_text(
+      json.dumps(zoo.config_to_dict(codec_mse_tiny.get_config())))
   return directory

@@ -8,8 +8,8 @@ from configs import codec_mse
 from configs import codec_mse_small
 from configs import codec_mse_tiny
 from tfic_jax.codec import api
-from tfic_jax.codec import stage as stage_lib
 from tfic_jax.train import stages
+from tfic_jax.train.stages import codec as stage_lib
 
 
 def _examples(n=4, height=64, width=128):

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from tfic_jax.codec import evaluate
+from tfic_jax.eval import codec as evaluate
 
 
 def test_evaluation_writes_results_and_plot(model_dir, tmp_path):

@@ -4,10 +4,10 @@
 import pytest
 
 from tfic_jax import metrics
+from tfic_jax import zoo
 from tfic_jax.codec import api
 from tfic_jax.codec import bitstream
 from tfic_jax.data import synth_text
-from tfic_jax.train import checkpoint
 
 SHIPPED = [(kind, q) for kind in api.KINDS for q in api.shipped_qualities(kind)]
 
@@ -18,8 +18,8 @@ def test_at_least_four_mse_rate_points_ship():
 
 @pytest.mark.parametrize("kind,quality", SHIPPED)
 def test_card_checksum_matches_the_shipped_variables(kind, quality):
-  directory = checkpoint.MODELS_DIR / api.shipped_name(kind, quality)
-  recorded, actual = checkpoint.card_checksums(directory)
+  directory = zoo.MODELS_DIR / api.shipped_name(kind, quality)
+  recorded, actual = zoo.card_checksums(directory)
   assert actual == recorded
 
 
@@ -40,8 +40,8 @@ def test_lowest_rate_codec_round_trips_a_rendered_line():
 def test_tfic_codecs_name_the_judge_they_were_trained_against(quality):
   """The card records the frozen judge's bytes; the name in config.json must still resolve to
   them (a new default judge means retraining stage 2, or naming the old judge)."""
-  directory = checkpoint.MODELS_DIR / api.shipped_name("tfic", quality)
-  judge = checkpoint.load_config(directory).frozen.ocr
-  card = (directory / checkpoint.MODEL_CARD_FILE).read_text()
+  directory = zoo.MODELS_DIR / api.shipped_name("tfic", quality)
+  judge = zoo.load_config(directory).frozen.ocr
+  card = (directory / zoo.MODEL_CARD_FILE).read_text()
   assert (f"- frozen `ocr`: `{judge}`, variables.msgpack sha256 "
-          f"`{checkpoint.model_identity(judge)}`") in card
+          f"`{zoo.model_identity(judge)}`") in card

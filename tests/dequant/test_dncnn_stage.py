@@ -1,4 +1,4 @@
-"""DnCNNStage (tfic_jax/dequant/stage.py) against the Stage contract, and that it learns."""
+"""DnCNNStage (tfic_jax/train/stages/dncnn.py) against the Stage contract, and that it learns."""
 
 import jax
 import numpy as np
@@ -8,8 +8,8 @@ import pytest
 from configs import dncnn_tiny
 from tfic_jax import errors
 from tfic_jax.data import book
-from tfic_jax.dequant import stage as stage_lib
 from tfic_jax.train import stages
+from tfic_jax.train.stages import dncnn as stage_lib
 
 
 def _examples(num=4, seed=0):

@@ -1,4 +1,4 @@
-"""tfic_jax/dequant/evaluate.py (behind launch.eval_dequant) on tiny random models."""
+"""tfic_jax/eval/dequant.py (behind configs/eval_dequant.py) on tiny random models."""
 
 import json
 
@@ -10,12 +10,12 @@ from configs import dncnn_tiny
 from configs import ocr_crnn_tiny
 from tfic_jax import errors
 from tfic_jax import imageio
+from tfic_jax import zoo
+from tfic_jax.data import test_sets
 from tfic_jax.dequant import api
-from tfic_jax.dequant import evaluate
-from tfic_jax.eval import ocr_judge
+from tfic_jax.eval import dequant as evaluate
 from tfic_jax.eval import tesseract
 from tfic_jax.ocr import api as ocr_api
-from tfic_jax.train import checkpoint
 
 _SENTENCES = (  # A stand-in for the machine's prose (gathering it takes ~6 s).
     "The quick brown fox jumps over the lazy dog near the river bank.",
@@ -29,15 +29,15 @@ _SENTENCES = (  # A stand-in for the machine's prose (gathering it takes ~6 s).
 def model_dirs(tmp_path_factory):
   dncnn = dncnn_tiny.get_config()
   judge = ocr_crnn_tiny.get_config()
-  return (checkpoint.write_model_dir(tmp_path_factory.mktemp("dncnn"), dncnn,
-                     api.build(dncnn).init(jax.random.key(0))),
-          checkpoint.write_model_dir(tmp_path_factory.mktemp("judge"), judge,
-                     ocr_api.build(judge).init(jax.random.key(0))))
+  return (zoo.write_model_dir(tmp_path_factory.mktemp("dncnn"), dncnn,
+                                api.build(dncnn).init(jax.random.key(0))),
+          zoo.write_model_dir(tmp_path_factory.mktemp("judge"), judge,
+                                ocr_api.build(judge).init(jax.random.key(0))))
 
 
 def test_run_measures_every_kind_and_writes_report_and_figure(monkeypatch, tmp_path,
                                                                model_dirs):
-  monkeypatch.setattr(ocr_judge, "book_test_sentences", lambda: _SENTENCES)
+  monkeypatch.setattr(test_sets, "book_test_sentences", lambda: _SENTENCES)
   dncnn_dir, judge_dir = model_dirs
   use_tesseract = tesseract.available()
   report = evaluate.run(
@@ -90,9 +90,9 @@ def test_bad_settings_are_clear_errors(model_dirs):
 
 
 def test_book_config_picks_the_degradation_of_the_measured_patches(monkeypatch):
-  monkeypatch.setattr(ocr_judge, "book_test_sentences", lambda: _SENTENCES)
-  _, harsh = ocr_judge.book_test_patches(1)
-  _, milder = ocr_judge.book_test_patches(1, builder_config="default_x2p5")
+  monkeypatch.setattr(test_sets, "book_test_sentences", lambda: _SENTENCES)
+  _, harsh = test_sets.book_test_patches(1)
+  _, milder = test_sets.book_test_patches(1, builder_config="default_x2p5")
   assert [p["text"] for p in harsh] == [p["text"] for p in milder]
   for a, b in zip(harsh, milder):
     np.testing.assert_array_equal(a["clean"], b["clean"])

@@ -2,10 +2,10 @@
 
 import pathlib
 
+from tfic_jax import zoo
 from tfic_jax.data import book
 from tfic_jax.dequant import api
-from tfic_jax.dequant import evaluate
-from tfic_jax.train import checkpoint
+from tfic_jax.eval import dequant as evaluate
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parents[2] / "models" / api.DEFAULT_MODEL
 _SENTENCES = (  # Stand-in prose: never seen in training (gathering the real pools takes ~6 s).
@@ -17,7 +17,7 @@ _SENTENCES = (  # Stand-in prose: never seen in training (gathering the real poo
 
 
 def test_card_checksum_matches_the_shipped_variables():
-  recorded, actual = checkpoint.card_checksums(MODEL_DIR)
+  recorded, actual = zoo.card_checksums(MODEL_DIR)
   assert recorded == actual
 
 

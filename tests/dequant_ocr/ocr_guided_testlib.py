@@ -6,15 +6,15 @@ import numpy as np
 from configs import craft_tiny
 from configs import dncnn_tiny
 from configs import ocr_crnn_tiny
+from tfic_jax import zoo
 from tfic_jax.dequant import api
 from tfic_jax.detect import api as detect_api
 from tfic_jax.ocr import api as ocr_api
-from tfic_jax.train import checkpoint
 
 
 def save_model(directory, config, variables):
   directory.mkdir(parents=True)  # A fresh directory: a name reused by mistake fails here.
-  return checkpoint.write_model_dir(directory, config, variables)
+  return zoo.write_model_dir(directory, config, variables)
 
 
 def tiny_d1(seed=0):

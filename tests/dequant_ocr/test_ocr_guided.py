@@ -1,17 +1,17 @@
-"""The OCR-guided chain's building blocks (tfic_jax/dequant/ocr_guided.py): word matching by
+"""The OCR-guided chain's building blocks (tfic_jax/chains/ocr_guided.py): word matching by
 IoU, word windows, pasting back, D2's refinement, loading."""
 
 import jax
 import numpy as np
-import pytest
-
 from ocr_guided_testlib import save_model
 from ocr_guided_testlib import tiny_d1
 from ocr_guided_testlib import whole_image_detector
+import pytest
+
 from tfic_jax import errors
+from tfic_jax import zoo
+from tfic_jax.chains import ocr_guided
 from tfic_jax.dequant import api
-from tfic_jax.dequant import ocr_guided
-from tfic_jax.train import checkpoint
 
 
 def test_match_words_pairs_each_detection_with_its_best_overlapping_word():
@@ -130,7 +130,7 @@ def test_refine_page_detects_on_d1_output_and_pastes_d2_words(tmp_path):
 
 
 def test_a_missing_d2_names_the_training_command(tmp_path, monkeypatch):
-  monkeypatch.setattr(checkpoint, "MODELS_DIR", tmp_path)
+  monkeypatch.setattr(zoo, "MODELS_DIR", tmp_path)
   with pytest.raises(errors.CheckpointError, match="launch.train --config=configs/dequant_ocr"):
     ocr_guided.load_d2()
 

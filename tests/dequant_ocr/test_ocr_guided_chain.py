@@ -7,15 +7,15 @@ import subprocess
 import sys
 
 import numpy as np
+from ocr_guided_testlib import frozen_dirs
 import pytest
 
-from ocr_guided_testlib import frozen_dirs
 from tfic_jax import errors
 from tfic_jax import imageio
+from tfic_jax.chains import ocr_guided
 from tfic_jax.data import pipeline
 from tfic_jax.dequant import api
-from tfic_jax.dequant import evaluate_ocr_guided
-from tfic_jax.dequant import ocr_guided
+from tfic_jax.eval import ocr_guided as evaluate_ocr_guided
 
 _ROOT = pathlib.Path(__file__).resolve().parents[2]
 _ENV = {"JAX_PLATFORMS": "cpu", "PATH": "/usr/bin:/bin"}

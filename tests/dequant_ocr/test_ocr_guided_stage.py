@@ -1,21 +1,21 @@
-"""OCRGuidedStage ("dequant_ocr", tfic_jax/dequant/ocr_guided_stage.py): fixed-shape word
+"""OCRGuidedStage ("dequant_ocr", tfic_jax/train/stages/ocr_guided.py): fixed-shape word
 targets, IoU-matched detections, and that training changes D2 only."""
 
 import json
 
 import jax
 import numpy as np
+from ocr_guided_testlib import frozen_dirs
 import pytest
 
 from configs import dequant_ocr_tiny
-from ocr_guided_testlib import frozen_dirs
 from tfic_jax import errors
+from tfic_jax import zoo
+from tfic_jax.chains import ocr_guided
 from tfic_jax.data import pipeline
-from tfic_jax.dequant import ocr_guided
-from tfic_jax.dequant import ocr_guided_stage
-from tfic_jax.train import checkpoint
 from tfic_jax.train import stages
 from tfic_jax.train import train
+from tfic_jax.train.stages import ocr_guided as ocr_guided_stage
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,7 @@ def test_training_changes_d2_only_and_evaluates_with_and_without_it(frozen, tmp_
   config = _config(frozen)
   config.init_from = frozen["d1"]  # D2 starts as D1 (paper §4.5).
   config.optimizer.learning_rate = 0.01
-  before = {name: checkpoint.load_variables(path) for name, path in frozen.items()}
+  before = {name: zoo.load_variables(path) for name, path in frozen.items()}
   train.train_and_evaluate(config, tmp_path / "run")
   d2_model, d2 = ocr_guided.load_d2(tmp_path / "run")
   d1 = before["d1"]
@@ -99,7 +99,7 @@ def test_training_changes_d2_only_and_evaluates_with_and_without_it(frozen, tmp_
   same = jax.tree.map(np.array_equal, d2["batch_stats"], d1["batch_stats"])
   assert all(jax.tree.leaves(same))  # ...but its BatchNorm statistics stay D1's.
   for name, path in frozen.items():  # The frozen models are untouched.
-    after = checkpoint.load_variables(path)
+    after = zoo.load_variables(path)
     assert all(jax.tree.leaves(jax.tree.map(np.array_equal, after, before[name]))), name
   records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
   test = [r for r in records if r["split"] == "test"][-1]

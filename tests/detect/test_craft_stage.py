@@ -1,4 +1,4 @@
-"""CraftStage (tfic_jax/detect/stage.py) against the Stage contract, on a rendered page."""
+"""CraftStage (tfic_jax/train/stages/craft.py) against the Stage contract, on a rendered page."""
 
 import jax
 import numpy as np
@@ -8,8 +8,9 @@ import pytest
 from configs import craft_tiny
 from tfic_jax import errors
 from tfic_jax.data import pipeline
-from tfic_jax.detect import stage as stage_lib
+from tfic_jax.dequant import pages as restored_pages
 from tfic_jax.train import stages
+from tfic_jax.train.stages import craft as stage_lib
 
 
 def _stage(**data):
@@ -35,23 +36,25 @@ def test_unknown_input_is_a_clear_error():
 def brightening_d1(tmp_path_factory):
   """A tiny DnCNN whose output is exactly its input + 0.1 (r̂ = −0.1): easy to recognise."""
   from configs import dncnn_tiny  # pylint: disable=g-import-not-at-top
+  from tfic_jax import zoo  # pylint: disable=g-import-not-at-top
   from tfic_jax.dequant import api as dequant_api  # pylint: disable=g-import-not-at-top
-  from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
   config = dncnn_tiny.get_config()
   variables = jax.tree.map(np.asarray, dequant_api.build(config).init(jax.random.key(0)))
   variables["params"]["conv_out"]["kernel"] = np.zeros_like(
       variables["params"]["conv_out"]["kernel"])
   variables["params"]["conv_out"]["bias"] = np.array([-0.1], np.float32)
-  return str(checkpoint.write_model_dir(tmp_path_factory.mktemp("d1"), config, variables))
+  return str(zoo.write_model_dir(tmp_path_factory.mktemp("d1"), config, variables))
 
 
 def test_restored_input_crops_the_page_that_d1_restored(brightening_d1):
   stage = _stage(input="restored", restorer=brightening_d1)
   page = stage.train_source(None)[0]["page"]
-  restored = page.image("restored", brightening_d1)
+  restored = restored_pages.page_image(page, "restored", brightening_d1)
   expected = np.clip(page.degraded.astype(np.int32) + 26, 0, 255)  # +0.1·255, rounded
   assert np.abs(restored.astype(np.int32) - expected).max() <= 1
-  assert page.image("restored", brightening_d1) is restored  # one restoration per page
+  assert restored_pages.page_image(page, "restored", brightening_d1) is restored  # one restoration per page
+  with pytest.raises(errors.TficError, match="needs a restorer"):
+    restored_pages.page_image(page, "restored")
   with pytest.raises(errors.TficError, match="needs a restorer"):
     page.image("restored")
   example = {"page": page}

@@ -1,4 +1,4 @@
-"""tfic_jax/detect/evaluate.run (behind launch.eval_detect) with the "restored" kind."""
+"""tfic_jax/eval/detect.run (behind configs/eval_detect.py) with the "restored" kind."""
 
 import jax
 import pytest
@@ -6,20 +6,20 @@ import pytest
 from configs import craft_tiny
 from configs import dncnn_tiny
 from tfic_jax import errors
+from tfic_jax import zoo
 from tfic_jax.dequant import api as dequant_api
 from tfic_jax.detect import api
-from tfic_jax.detect import evaluate
-from tfic_jax.train import checkpoint
+from tfic_jax.eval import detect as evaluate
 
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
   craft = craft_tiny.get_config()
   dncnn = dncnn_tiny.get_config()
-  return (str(checkpoint.write_model_dir(tmp_path_factory.mktemp("craft"), craft,
-                                         api.build(craft).init(jax.random.key(0)))),
-          str(checkpoint.write_model_dir(tmp_path_factory.mktemp("d1"), dncnn,
-                                         dequant_api.build(dncnn).init(jax.random.key(0)))))
+  return (str(zoo.write_model_dir(tmp_path_factory.mktemp("craft"), craft,
+                                  api.build(craft).init(jax.random.key(0)))),
+          str(zoo.write_model_dir(tmp_path_factory.mktemp("d1"), dncnn,
+                                  dequant_api.build(dncnn).init(jax.random.key(0)))))
 
 
 def test_restored_kind_is_measured_on_pages_and_patches(models):
@@ -57,12 +57,13 @@ def test_a_book_config_picks_the_pages_and_an_unknown_one_is_refused_before_any_
                  page_ocr_enabled=False, book_config="huge")
 
 
-def test_launch_eval_detect_reports_an_unknown_book_config_in_one_line(tmp_path):
+def test_launch_evaluate_reports_an_unknown_book_config_in_one_line(tmp_path):
   import pathlib  # pylint: disable=g-import-not-at-top
   import subprocess  # pylint: disable=g-import-not-at-top
   import sys  # pylint: disable=g-import-not-at-top
   result = subprocess.run(
-      [sys.executable, "-m", "launch.eval_detect", "--book_config=huge", f"--out={tmp_path}"],
+      [sys.executable, "-m", "launch.evaluate", "--config=configs/eval_detect.py",
+       "--config.book_config=huge", f"--workdir={tmp_path}"],
       cwd=pathlib.Path(__file__).resolve().parents[2], capture_output=True, text=True,
       timeout=300, env={"JAX_PLATFORMS": "cpu", "PATH": "/usr/bin:/bin"})
   assert result.returncode == 1

@@ -1,4 +1,4 @@
-"""Page OCR (tfic_jax/detect/page_ocr.py, `launch.ocr --detect`) end to end on tiny models."""
+"""Page OCR (tfic_jax/chains/page_ocr.py, `launch.ocr --detect`) end to end on tiny models."""
 
 import pathlib
 import subprocess
@@ -11,8 +11,8 @@ import numpy as np
 from configs import craft_tiny
 from configs import ocr_crnn_tiny
 from tfic_jax import imageio
+from tfic_jax.chains import page_ocr
 from tfic_jax.detect import api
-from tfic_jax.detect import page_ocr
 from tfic_jax.detect import postprocess
 from tfic_jax.ocr import api as ocr_api
 from tfic_jax.train import checkpoint

@@ -1,4 +1,4 @@
-"""Book pages for CRAFT (tfic_jax/detect/pages.py) follow their `book_patches` config."""
+"""Book pages for CRAFT (tfic_jax/data/pages.py) follow their `book_patches` config."""
 
 import numpy as np
 import pytest
@@ -6,8 +6,8 @@ import pytest
 from configs import craft_tiny
 from tfic_jax import errors
 from tfic_jax.data import book
-from tfic_jax.detect import pages
-from tfic_jax.eval import ocr_judge
+from tfic_jax.data import pages
+from tfic_jax.data import test_sets
 from tfic_jax.train import stages
 
 
@@ -18,7 +18,7 @@ def test_pages_are_the_builders_pages_at_the_configs_type_size_and_split():
   # ... which is not the default config's first test page (2,285 pages, another split).
   assert pages.page_indices("test", "small")[0] != pages.page_indices("test")[0]
   # The builder's patches of that page come from the same rendering.
-  _, patches = ocr_judge.book_test_patches(1, builder_config="small_t24")
+  _, patches = test_sets.book_test_patches(1, builder_config="small_t24")
   assert {p["page"] for p in patches} == {large.page_index}
   left, top = (int(v) for v in patches[0]["corner"])
   np.testing.assert_array_equal(patches[0]["clean"], large.clean[top:top + 64, left:left + 256])
@@ -56,12 +56,12 @@ def test_the_craft_stage_trains_on_the_pages_of_its_builder_config():
 
 def test_the_large_type_config_fits_its_warm_start_and_sees_type_at_its_scale():
   from configs import craft_large_type_small  # pylint: disable=g-import-not-at-top
+  from tfic_jax import zoo  # pylint: disable=g-import-not-at-top
   from tfic_jax.detect import api  # pylint: disable=g-import-not-at-top
-  from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
   config = craft_large_type_small.get_config()
   detector, variables = api.load(config.init_from)
-  checkpoint.check_same_structure(variables, api.build(config).abstract_variables(),
-                                  "craft_large_type_small")
+  zoo.check_same_structure(variables, api.build(config).abstract_variables(),
+                           "craft_large_type_small")
   # Magnified type (em × mag_ratio) is the size the warm start was trained on.
   large = pages.book_setup(config.data.builder_config).spec.font_size_range
   default = pages.book_setup("default").spec.font_size_range

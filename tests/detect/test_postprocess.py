@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from tfic_jax import errors
-from tfic_jax.detect import evaluate
 from tfic_jax.detect import heatmaps
 from tfic_jax.detect import postprocess
+from tfic_jax.eval import detect as evaluate
 
 
 def _line_of_words(rng, top, widths, char_width=6, height=8, gap=3):
@@ -89,7 +89,7 @@ def test_words_cut_by_a_patch_are_dont_care_clipped_to_it():
 
 def test_book_words_need_maps_at_the_page_resolution():
   """Why `detect.mag_ratio` is 2: even exact target maps lose words at half resolution."""
-  from tfic_jax.detect import pages  # pylint: disable=g-import-not-at-top
+  from tfic_jax.data import pages  # pylint: disable=g-import-not-at-top
   page = pages.render("test", 0)
   height, width = page.clean.shape[:2]
   hmeans = {}

@@ -2,16 +2,16 @@
 
 import pathlib
 
+from tfic_jax import zoo
+from tfic_jax.data import pages
 from tfic_jax.detect import api
-from tfic_jax.detect import evaluate
-from tfic_jax.detect import pages
-from tfic_jax.train import checkpoint
+from tfic_jax.eval import detect as evaluate
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parents[2] / "models" / api.DEFAULT_MODEL
 
 
 def test_card_checksum_matches_the_shipped_variables():
-  recorded, actual = checkpoint.card_checksums(MODEL_DIR)
+  recorded, actual = zoo.card_checksums(MODEL_DIR)
   assert recorded == actual
 
 

@@ -1,4 +1,4 @@
-"""Tests for launch.baselines on a stand-in for the synthetic generator (fast, two images)."""
+"""Tests for the classical baselines (configs/eval_baselines.py) on a stand-in for the synthetic generator (fast, two images)."""
 
 import csv
 import json

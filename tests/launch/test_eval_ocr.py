@@ -1,4 +1,4 @@
-"""Tests for launch.eval_ocr on a tiny randomly initialised judge (fast, small images)."""
+"""Tests for the judge evaluation (configs/eval_ocr.py) on a tiny randomly initialised judge (fast, small images)."""
 
 import json
 import pathlib
@@ -12,8 +12,10 @@ import pytest
 
 from configs import ocr_crnn_tiny
 from tfic_jax import errors
-from tfic_jax.eval import ocr_judge as eval_ocr
 from tfic_jax.data import book
+from tfic_jax.data import pages
+from tfic_jax.data import test_sets
+from tfic_jax.eval import ocr_judge as eval_ocr
 from tfic_jax.ocr import api
 from tfic_jax.train import checkpoint
 
@@ -40,13 +42,13 @@ def tiny_model_dir(tmp_path_factory):
 
 def _accuracies(report):
   synth = report["synth_text"]
-  values = [synth[split]["judge"][name] for split in eval_ocr.SYNTH_SPLITS
+  values = [synth[split]["judge"][name] for split in test_sets.SYNTH_SPLITS
             for name in ("ocr_accuracy", "word_accuracy")]
   return values + [report["book"]["judge"]["clean"], report["book"]["judge"]["degraded"]]
 
 
 def test_run_writes_every_field(monkeypatch, tmp_path, tiny_model_dir, capsys):
-  monkeypatch.setattr(eval_ocr, "book_test_sentences", lambda: _SENTENCES)
+  monkeypatch.setattr(test_sets, "book_test_sentences", lambda: _SENTENCES)
   report = eval_ocr.run(
       model_path=str(tiny_model_dir), num_images=4, book_pages=1, use_tesseract=False,
       out_dir=tmp_path, time_batches=[1, 2], height=64, width=128, batch_size=2,
@@ -55,7 +57,7 @@ def test_run_writes_every_field(monkeypatch, tmp_path, tiny_model_dir, capsys):
   assert written["model"]["num_params"] == report["model"]["num_params"] > 0
   assert written["model"]["path"] == str(tiny_model_dir)
   assert written["backend"] == jax.default_backend()
-  for split in eval_ocr.SYNTH_SPLITS:
+  for split in test_sets.SYNTH_SPLITS:
     assert written["synth_text"][split]["num_images"] == 4
     assert written["synth_text"][split]["source"] == "rendered"  # 64×128 is not a dataset.
     assert written["synth_text"][split]["tesseract"] is None
@@ -75,7 +77,7 @@ def test_run_writes_every_field(monkeypatch, tmp_path, tiny_model_dir, capsys):
 def test_synth_examples_are_the_builders(tmp_path):
   from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
   from tfic_jax.data import synth_text  # pylint: disable=g-import-not-at-top
-  examples, source = eval_ocr.synth_test_examples("test_heldout_fonts", 2, 64, 128, str(tmp_path))
+  examples, source = test_sets.synth_test_examples("test_heldout_fonts", 2, 64, 128, str(tmp_path))
   spec = synth_text.SynthTextSpec(height=64, width=128, font_split="heldout")
   expected = synth_text.render_example(spec, builders.SYNTH_SPLIT_SEEDS["test_heldout_fonts"], 1)
   assert source == "rendered"
@@ -86,18 +88,18 @@ def test_synth_examples_are_the_builders(tmp_path):
 def test_patch_reading_matches_read_words(tiny_model_dir):
   model, variables = api.load(tiny_model_dir)
   patch = next(p for p in book.page_patches(_SENTENCES, 0, 0) if len(p["lines"]) >= 2)
-  tight = eval_ocr.word_boxes_by_line(patch["text"], patch["char_boxes"], "word")
+  tight = pages.word_boxes_by_line(patch["text"], patch["char_boxes"], "word")
   assert [len(boxes) for boxes in tight] == [len(line.split()) for line in patch["lines"]]
   all_boxes = np.concatenate(tight)
   for box in patch["word_boxes"]:  # Whole words get exactly their ground-truth boxes.
     assert (all_boxes == box).all(axis=1).any()
   # By default a word keeps its x extent and takes its line's y extent (the line box).
-  lines = eval_ocr.word_boxes_by_line(patch["text"], patch["char_boxes"])
+  lines = pages.word_boxes_by_line(patch["text"], patch["char_boxes"])
   for line_boxes, word_boxes, line_box in zip(lines, tight, patch["line_boxes"]):
     np.testing.assert_array_equal(line_boxes[:, [0, 2]], word_boxes[:, [0, 2]])
     assert (line_boxes[:, 1] == line_box[1]).all() and (line_boxes[:, 3] == line_box[3]).all()
   with pytest.raises(errors.TficError, match="box_height"):
-    eval_ocr.word_boxes_by_line(patch["text"], patch["char_boxes"], "page")
+    pages.word_boxes_by_line(patch["text"], patch["char_boxes"], "page")
   reading = eval_ocr.judge_read_patch(model, variables, patch["clean"], patch["text"],
                                       patch["char_boxes"], eval_ocr.make_box_reader(model))
   expected = "\n".join(api.read_words(model, variables, patch["clean"], boxes)
@@ -107,8 +109,9 @@ def test_patch_reading_matches_read_words(tiny_model_dir):
 
 def test_unknown_model_is_a_one_line_error(tmp_path):
   result = subprocess.run(
-      [sys.executable, "-m", "launch.eval_ocr", f"--model={tmp_path / 'nothing'}",
-       "--num_images=1", "--book_pages=0", "--tesseract=false", f"--out={tmp_path}"],
+      [sys.executable, "-m", "launch.evaluate", "--config=configs/eval_ocr.py",
+       f"--config.model={tmp_path / 'nothing'}", "--config.num_images=1",
+       "--config.book_pages=0", "--config.tesseract=False", f"--workdir={tmp_path}"],
       cwd=_ROOT, capture_output=True, text=True, timeout=120)
   assert result.returncode == 1
   lines = result.stderr.strip().splitlines()

@@ -9,8 +9,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 _RUN = """
 import pathlib, runpy, sys
-from tfic_jax.train import checkpoint
-checkpoint.MODELS_DIR = pathlib.Path(sys.argv[1])
+from tfic_jax import zoo
+zoo.MODELS_DIR = pathlib.Path(sys.argv[1])
 sys.argv = ["export_codecs.py"] + sys.argv[2:]
 runpy.run_path("scripts/export_codecs.py", run_name="__main__")
 """
@@ -49,12 +49,14 @@ def test_update_metrics_rewrites_only_the_metrics_section(tmp_path):
       "learned": [{"setting": "codec_mse_q1", "bpp": 0.4929, "estimated_bpp": 0.4842,
                    "psnr": 25.61, "encode_ms": 99.1, "decode_ms": 110.8}]}))
   result = _update(tmp_path, "--update_metrics=codec_mse_q1", f"--results={results}",
-                   "--eval_command=python -m launch.eval_codec --num_images=30")
+                   "--eval_command=python -m launch.evaluate --config=configs/eval_codec.py "
+                   "--workdir=out/eval_codec --config.num_images=30")
   assert result.returncode == 0, result.stderr
   card = card_path.read_text()
   assert "Not measured yet." not in card
   assert "| 0.4929 | 0.4842 | 25.61 | 99.1 | 110.8 |" in card
-  assert "`python -m launch.eval_codec --num_images=30` (CPU, 30 synthetic test lines" in card
+  assert ("`python -m launch.evaluate --config=configs/eval_codec.py --workdir=out/eval_codec "
+          "--config.num_images=30` (CPU, 30 synthetic test lines") in card
   before, after = CARD.split("## Metrics"), card.split("## Metrics")
   assert after[0] == before[0]  # Everything above the section is kept ...
   assert after[1].endswith("## Intended use\n\nCompress text.\n")  # ... and everything below.

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from configs import ocr_crnn_tiny
-
 from tfic_jax import errors
+from tfic_jax import zoo
 from tfic_jax.ocr import api
 from tfic_jax.train import checkpoint
 
@@ -27,7 +27,7 @@ def test_bad_image_path_is_a_one_line_error(tmp_path):
 
 
 def test_missing_default_judge_says_so(monkeypatch, tmp_path):
-  monkeypatch.setattr(checkpoint, "MODELS_DIR", tmp_path)
+  monkeypatch.setattr(zoo, "MODELS_DIR", tmp_path)
   with pytest.raises(errors.CheckpointError, match="not shipped yet"):
     api.load()
 

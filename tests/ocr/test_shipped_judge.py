@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from tfic_jax import metrics
+from tfic_jax import zoo
 from tfic_jax.data import book
+from tfic_jax.data import pages
 from tfic_jax.data import synth_text
-from tfic_jax.eval import ocr_judge
 from tfic_jax.ocr import api
-from tfic_jax.train import checkpoint
 
 MODELS_DIR = pathlib.Path(__file__).resolve().parents[2] / "models"
 # name → input size (height, width); both are the same CRNN (944,485 parameters).
@@ -28,7 +28,7 @@ _SENTENCES = (  # Book-like prose (not the machine's corpus: gathering that take
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_card_checksum_matches_the_shipped_variables(name):
-  recorded, actual = checkpoint.card_checksums(MODELS_DIR / name)
+  recorded, actual = zoo.card_checksums(MODELS_DIR / name)
   assert recorded == actual
 
 
@@ -51,8 +51,8 @@ def test_shipped_judge_reads_book_words(name):
   assert model.word_resize_mode == "canvas"
   patches = book.page_patches(_SENTENCES, 0, 0)[:4]
   readings = ["\n".join(api.read_words(model, variables, patch["clean"], boxes)
-                        for boxes in ocr_judge.word_boxes_by_line(patch["text"],
-                                                                   patch["char_boxes"]))
+                        for boxes in pages.word_boxes_by_line(patch["text"],
+                                                              patch["char_boxes"]))
               for patch in patches]
   # The synthetic-only judge read such patches at ~0.33 (tight boxes, "pad" crops); the
   # measured mean on book test pages is in docs/results.md.

@@ -1,11 +1,11 @@
-"""OCRStage (tfic_jax/ocr/stage.py) against the Stage contract, without building a dataset."""
+"""OCRStage (tfic_jax/train/stages/ocr.py) against the Stage contract, without building a dataset."""
 
 import jax
 import numpy as np
 
 from configs import ocr_crnn_tiny
-from tfic_jax.ocr import stage as stage_lib
 from tfic_jax.train import stages
+from tfic_jax.train.stages import ocr as stage_lib
 
 
 def _stage():

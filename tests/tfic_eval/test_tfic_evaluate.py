@@ -14,12 +14,13 @@ from configs import codec_mse_tiny
 from configs import eval_tfic_tiny
 from tfic_jax import errors
 from tfic_jax import metrics
+from tfic_jax import zoo
 from tfic_jax.codec import api
-from tfic_jax.codec import evaluate as codec_evaluate
 from tfic_jax.eval import classical
+from tfic_jax.eval import codec as codec_evaluate
+from tfic_jax.eval import report as report_lib
 from tfic_jax.eval import tesseract
 from tfic_jax.eval import tfic
-from tfic_jax.train import checkpoint
 
 _REPO = Path(__file__).resolve().parents[2]
 
@@ -32,7 +33,7 @@ def _write_codec(directory: Path, seed: int, gamma: float) -> str:
     config.loss.lmbda = 0.0
   variables = api.build(config).init(jax.random.PRNGKey(seed), 64, 64)
   directory.mkdir(parents=True)
-  return str(checkpoint.write_model_dir(directory, config, variables))
+  return str(zoo.write_model_dir(directory, config, variables))
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,7 @@ def evaluated(codec_dirs, tmp_path_factory):
 
 def test_writes_every_artifact(evaluated):
   report, workdir = evaluated
-  for key, name in tfic.FILES.items():
+  for key, name in report_lib.FILES.items():
     if key == "plot_tesseract" and not tesseract.available():
       assert name not in report["files"].values()
       continue
@@ -146,18 +147,18 @@ def test_runtime_is_reported_at_batch_one(evaluated):
   assert runtime["encode_over_ocr"] == pytest.approx(
       runtime["encode_ms"]["mean"] / runtime["ocr_ms"]["mean"])
   assert runtime["encode_transforms_ms"]["mean"] < runtime["encode_ms"]["mean"]
-  assert "encoder / OCR" in tfic.format_runtime(runtime)
+  assert "encoder / OCR" in report_lib.format_runtime(runtime)
   # The reference recognizer (configs/eval_tfic_tiny.py: ocr_crnn_tiny), timed the same way.
   reference = runtime["reference_ocr"]
   assert reference["config"] == "ocr_crnn_tiny" and reference["params"] > 0
   assert reference["ms"]["mean"] > 0 and reference["encode_over_ocr"] == pytest.approx(
       runtime["encode_ms"]["mean"] / reference["ms"]["mean"])
-  assert "encoder / reference" in tfic.format_runtime(runtime)
+  assert "encoder / reference" in report_lib.format_runtime(runtime)
 
 
 def test_summary_lists_every_point(evaluated):
   report, _ = evaluated
-  lines = tfic.summary_lines(report)
+  lines = report_lib.summary_lines(report)
   assert lines[0].startswith("| method |")
   assert sum(line.startswith("| ") for line in lines[0].splitlines()) == len(report["points"]) + 1
 
@@ -176,7 +177,7 @@ def test_composite_takes_the_sharper_layer_only_where_it_is_sharper():
 
 def test_tables_from_known_curves():
   def point(method, bpp, accuracy):
-    return tfic.Point(method, f"{method}@{bpp}", bpp, 30.0, accuracy, accuracy)
+    return report_lib.Point(method, f"{method}@{bpp}", bpp, 30.0, accuracy, accuracy)
   curves = {"mse": [point("mse", 0.1, 0.2), point("mse", 0.4, 0.8)],
             "tfic": [point("tfic", 0.05, 0.2), point("tfic", 0.2, 0.8)],
             "jpeg": [point("jpeg", 0.5, 0.1), point("jpeg", 1.0, 0.7)]}
@@ -232,9 +233,9 @@ def test_launcher_prints_a_clear_error(tmp_path):
 def test_a_tfic_codec_read_by_another_judge_than_its_own_gets_a_note(tmp_path):
   """Judges are compared by their variables, not by name: a shipped name can move on."""
   path = _write_codec(tmp_path / "tfic", seed=3, gamma=0.1)
-  config = checkpoint.load_config(path)
+  config = zoo.load_config(path)
   config.frozen.ocr = "ocr_32x128"
-  checkpoint.write_model_dir(path, config, checkpoint.load_variables(path))
+  zoo.write_model_dir(path, config, zoo.load_variables(path))
   notes = tfic.judge_mismatch_notes([path], "ocr_default")
   assert len(notes) == 1 and "'ocr_32x128'" in notes[0] and "'ocr_default'" in notes[0]
   assert not tfic.judge_mismatch_notes([path], "ocr_32x128")
@@ -249,9 +250,9 @@ def test_a_tfic_codec_read_by_another_judge_than_its_own_gets_a_note(tmp_path):
 
 def test_a_tfic_codec_whose_judge_is_gone_gets_a_note_and_a_missing_judge_is_refused(tmp_path):
   path = _write_codec(tmp_path / "tfic", seed=5, gamma=0.1)
-  config = checkpoint.load_config(path)
+  config = zoo.load_config(path)
   config.frozen.ocr = str(tmp_path / "deleted_judge")
-  checkpoint.write_model_dir(path, config, checkpoint.load_variables(path))
+  zoo.write_model_dir(path, config, zoo.load_variables(path))
   notes = tfic.judge_mismatch_notes([path], "ocr_default")
   assert len(notes) == 1 and "deleted_judge" in notes[0]
   with pytest.raises(errors.CheckpointError, match="No model at"):

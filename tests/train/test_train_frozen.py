@@ -3,9 +3,13 @@
 import flax.serialization
 import jax
 import numpy as np
-
 from train_testlib import toy_config
-from tfic_jax.train import checkpoint, sharding, stages, toy, train
+
+from tfic_jax import zoo
+from tfic_jax.train import sharding
+from tfic_jax.train import stages
+from tfic_jax.train import train
+from tfic_jax.train.stages import toy
 
 
 def _setup(config):
@@ -66,17 +70,17 @@ def test_frozen_model_loaded_from_shipped_model_directory(tmp_path):
 def test_export_model_round_trips_variables_with_sha256_card(tmp_path):
   workdir = tmp_path / "run"
   state = train.train_and_evaluate(toy_config(num_train_steps=2), workdir)
-  from_workdir = checkpoint.load_variables(workdir)
+  from_workdir = zoo.load_variables(workdir)
   _assert_trees_equal(from_workdir["params"], state.params)
   _assert_trees_equal(from_workdir["batch_stats"], state.model_state["batch_stats"])
-  out = checkpoint.export_model(workdir, tmp_path / "models" / "toy",
-                                {"description": "A toy.", "metrics": "none"})
-  _assert_trees_equal(checkpoint.load_variables(out), from_workdir)
+  out = zoo.export_model(workdir, tmp_path / "models" / "toy",
+                         {"description": "A toy.", "metrics": "none"})
+  _assert_trees_equal(zoo.load_variables(out), from_workdir)
   card = (out / "MODEL_CARD.md").read_text()
   import hashlib  # pylint: disable=g-import-not-at-top
   assert hashlib.sha256((out / "variables.msgpack").read_bytes()).hexdigest() in card
   assert "A toy." in card and "trained steps: 2" in card
-  assert checkpoint.load_config(out).stage == "toy"
+  assert zoo.load_config(out).stage == "toy"
 
 
 def test_export_card_records_the_frozen_models_checksum(tmp_path):
@@ -87,23 +91,24 @@ def test_export_card_records_the_frozen_models_checksum(tmp_path):
   (model_dir / "variables.msgpack").write_bytes(flax.serialization.msgpack_serialize(reader))
   workdir = tmp_path / "run"
   train.train_and_evaluate(toy_config(frozen__reader=str(model_dir), num_train_steps=2), workdir)
-  out = checkpoint.export_model(workdir, tmp_path / "models" / "toy")
+  out = zoo.export_model(workdir, tmp_path / "models" / "toy")
   card = (out / "MODEL_CARD.md").read_text()
   import hashlib  # pylint: disable=g-import-not-at-top
   reader_sha = hashlib.sha256((model_dir / "variables.msgpack").read_bytes()).hexdigest()
   assert f"- frozen `reader`: `{model_dir}`, variables.msgpack sha256 `{reader_sha}`" in card
-  recorded, actual = checkpoint.card_checksums(out)  # still the model's own checksum
+  recorded, actual = zoo.card_checksums(out)  # still the model's own checksum
   assert recorded == actual != reader_sha
   # A frozen model given as a workdir is recorded by its checkpoint step.
-  assert checkpoint.frozen_provenance({"frozen": {"reader": str(workdir), "none": ""}}) == [
+  assert zoo.frozen_provenance({"frozen": {"reader": str(workdir), "none": ""}}) == [
       f"- frozen `reader`: `{workdir}`, workdir checkpoint step 2"]
 
 
 def test_missing_frozen_model_is_named_in_the_card_and_refused_by_model_identity(tmp_path):
   import pytest  # pylint: disable=g-import-not-at-top
+
   from tfic_jax import errors  # pylint: disable=g-import-not-at-top
   missing = str(tmp_path / "gone")
-  assert checkpoint.frozen_provenance({"frozen": {"ocr": missing}}) == [
+  assert zoo.frozen_provenance({"frozen": {"ocr": missing}}) == [
       f"- frozen `ocr`: `{missing}` (not found at export)"]
   with pytest.raises(errors.CheckpointError, match="No model at"):
-    checkpoint.model_identity(missing)
+    zoo.model_identity(missing)

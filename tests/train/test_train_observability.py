@@ -4,10 +4,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
 from train_testlib import toy_config
+
 from tfic_jax import errors
-from tfic_jax.train import benchmark, checkpoint, train, writer
+from tfic_jax import zoo
+from tfic_jax.train import benchmark
+from tfic_jax.train import train
+from tfic_jax.train import writer
 
 TIMING_KEYS = ("time", "images_per_sec", "steps_per_sec")
 
@@ -49,7 +52,7 @@ def test_nonfinite_loss_stops_with_step_and_keeps_last_good_checkpoint(tmp_path)
   assert "last good checkpoint is step 1" in str(e.value)
   steps = sorted(int(p.name) for p in (tmp_path / "checkpoints").iterdir())
   assert steps == [1]
-  variables = checkpoint.load_variables(tmp_path)
+  variables = zoo.load_variables(tmp_path)
   assert all(np.isfinite(x).all() for x in jax.tree.leaves(variables))
   assert writer.read_metrics(tmp_path)[-1]["step"] == 2
 

@@ -3,10 +3,14 @@
 import jax
 import numpy as np
 import pytest
+from train_testlib import run_launcher
+from train_testlib import toy_config
 
-from train_testlib import run_launcher, toy_config
 from tfic_jax import errors
-from tfic_jax.train import checkpoint, train, writer
+from tfic_jax import zoo
+from tfic_jax.train import checkpoint
+from tfic_jax.train import train
+from tfic_jax.train import writer
 
 
 class Killed(Exception):
@@ -83,7 +87,7 @@ def test_sigkilled_launch_resumes_to_the_uninterrupted_result(tmp_path):
   resumed = run_launcher("launch.train", *flags)
   assert resumed.returncode == 0, resumed.stderr[-2000:]
   assert "Resumed from" in resumed.stderr
-  variables = checkpoint.load_variables(tmp_path / "killed")
+  variables = zoo.load_variables(tmp_path / "killed")
   jax.tree.map(np.testing.assert_array_equal, variables["params"],
                jax.device_get(reference.params))
 
@@ -103,6 +107,6 @@ def test_sigterm_saves_the_current_step_and_resumes_to_the_uninterrupted_result(
   resumed = run_launcher("launch.train", *flags)
   assert resumed.returncode == 0, resumed.stderr[-2000:]
   assert f"at step {saved}" in resumed.stderr
-  variables = checkpoint.load_variables(tmp_path / "preempted")
+  variables = zoo.load_variables(tmp_path / "preempted")
   jax.tree.map(np.testing.assert_array_equal, variables["params"],
                jax.device_get(reference.params))

@@ -22,6 +22,7 @@ import ml_collections
 import numpy as np
 
 from tfic_jax import errors
+from tfic_jax import zoo
 from tfic_jax.codec import model as model_lib
 
 _DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
@@ -94,11 +95,10 @@ def shipped_name(kind: str, quality: int) -> str:
 
 
 def shipped_qualities(kind: str) -> list[int]:
-  from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
   found = []
-  for path in sorted(checkpoint.MODELS_DIR.glob(f"codec_{kind}_q*")):
+  for path in sorted(zoo.MODELS_DIR.glob(f"codec_{kind}_q*")):
     suffix = path.name.rsplit("_q", 1)[-1]
-    if suffix.isdigit() and (path / checkpoint.VARIABLES_FILE).is_file():
+    if suffix.isdigit() and (path / zoo.VARIABLES_FILE).is_file():
       found.append(int(suffix))
   return sorted(found)
 
@@ -128,14 +128,13 @@ class LoadedCodec:
 
 def load(path: Union[str, Path], dtype: str | None = None) -> LoadedCodec:
   """Loads a trained codec from a workdir, model dir or shipped model name."""
-  from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
-  config = checkpoint.load_config(path)
+  config = zoo.load_config(path)
   if config.get("stage") not in ("codec",):
     raise errors.CheckpointError(f"{path} holds a {config.get('stage')!r} model, not a codec.")
   model = build(config, dtype)
-  variables = checkpoint.load_variables(path)
-  checkpoint.check_same_structure(variables["params"], model.abstract_variables()["params"],
-                                  f"codec variables in {path}")
+  variables = zoo.load_variables(path)
+  zoo.check_same_structure(variables["params"], model.abstract_variables()["params"],
+                           f"codec variables in {path}")
   variables = {"params": variables["params"]}
   return LoadedCodec(model, variables, Path(str(path)).name, identity(variables))
 

@@ -13,12 +13,13 @@ import io
 import multiprocessing
 
 import numpy as np
+from PIL import Image
 import tensorflow_datasets as tfds
 from tensorflow_datasets.core import shuffle as tfds_shuffle
 from tensorflow_datasets.core import utils as tfds_utils
 import tqdm
-from PIL import Image
 
+from tfic_jax import errors
 from tfic_jax.data import book
 from tfic_jax.data import synth_text
 
@@ -263,3 +264,11 @@ class BookPatches(_LocalBuilder):
 
 
 BUILDERS = {'synth_text': SynthText, 'book_patches': BookPatches}
+
+
+def book_config(name: str = "default"):
+  """The `book_patches` builder config `name`; TficError naming the valid ones otherwise."""
+  configs = {c.name: c for c in BookPatches.BUILDER_CONFIGS}
+  if name not in configs:
+    raise errors.TficError(f"book_patches has no config {name!r}; use one of {sorted(configs)}")
+  return configs[name]

@@ -15,8 +15,11 @@ import concurrent.futures
 import functools
 import multiprocessing
 import os
-from typing import Any, Callable, Iterator
+from typing import Any
+from typing import Callable
+from typing import Iterator
 
+import jax
 import numpy as np
 
 from tfic_jax import errors
@@ -39,7 +42,7 @@ def make_data_command(name: str, data_dir: str, builder_config: str) -> str:
 
 
 def _check_names(name: str, split: str, builder_config: str):
-  from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top  (tfds is heavy)
+  from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top  (deferred: tfds)
   if name not in builders.BUILDERS:
     raise errors.DatasetError(
         f'unknown dataset {name!r}; valid datasets: {", ".join(sorted(builders.BUILDERS))}')
@@ -65,7 +68,7 @@ def make_builder(name: str, data_dir: str, builder_config: str = 'default',
 def build(name: str, data_dir: str, builder_config: str = 'default',
           num_workers: int | None = None):
   """Generates and writes the dataset (a no-op if it is already there); returns the builder."""
-  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top  (deferred: tfds)
   builder = make_builder(name, data_dir, builder_config, num_workers or os.cpu_count() or 1)
   builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
       download_mode=tfds.download.GenerateMode.REUSE_DATASET_IF_EXISTS))
@@ -255,7 +258,6 @@ def train_batches(source, global_batch_size: int, seed: int, start_step: int,
   if len(source) == 0:
     raise errors.DatasetError(f'cannot draw training batches from an empty source {source!r}')
   if process_index is None or process_count is None:
-    import jax  # pylint: disable=g-import-not-at-top
     process_index, process_count = jax.process_index(), jax.process_count()
 
   make_batch = functools.partial(_train_batch, source, seed,

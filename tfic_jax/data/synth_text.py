@@ -21,7 +21,8 @@ import random
 import string
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
+from PIL import ImageFilter
 
 from tfic_jax.data import trdg_compat
 
@@ -73,7 +74,7 @@ class SynthTextSpec:
 def dictionary_words() -> tuple[str, ...]:
   """trdg's English dictionary, letters-only entries (no '.', '-', '&' the OCR could not spell)."""
   trdg_compat.install()
-  import trdg  # pylint: disable=g-import-not-at-top
+  import trdg  # pylint: disable=g-import-not-at-top  (deferred: after the shim)
   path = os.path.join(os.path.dirname(trdg.__file__), 'dicts', 'en.txt')
   with open(path, encoding='utf-8', errors='ignore') as f:
     words = [w.strip() for w in f]
@@ -154,7 +155,9 @@ def render_line(text: str, font_path: str, text_color: str, font_size: int,
   Uses Python's global `random` (trdg does): seed it before calling.
   """
   trdg_compat.install()
-  from trdg import computer_text_generator, distorsion_generator  # pylint: disable=g-import-not-at-top
+  # Deferred: trdg is imported only after trdg_compat.install() has patched it.
+  from trdg import computer_text_generator  # pylint: disable=g-import-not-at-top
+  from trdg import distorsion_generator  # pylint: disable=g-import-not-at-top  (deferred: ditto)
   line, mask = computer_text_generator.generate(
       _TRDG_PADDING + text + _TRDG_PADDING, font_path, text_color, font_size,
       orientation=0, space_width=1.0, character_spacing=0, fit=False, word_split=False)

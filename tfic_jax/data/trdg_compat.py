@@ -17,6 +17,9 @@ import sys
 import types
 
 import numpy as np
+from PIL import Image
+from PIL import ImageDraw
+from PIL import ImageFont
 
 # Fonts whose lowercase glyphs are capitals or small capitals. Found by rendering
 # "abdeghnqrt" against "ABDEGHNQRT" (see `lowercase_capital_similarity`) and by eye:
@@ -43,12 +46,13 @@ def _text_height(image_font, text: str) -> int:
 def install() -> None:
   """Makes `import trdg...` and trdg's text rendering work with Pillow >= 10; idempotent."""
   try:
-    import wikipedia  # noqa: F401  pylint: disable=g-import-not-at-top,unused-import
+    import wikipedia  # noqa: F401  pylint: disable=g-import-not-at-top,unused-import  (deferred: probe)
   except ImportError:
     # trdg.string_generator imports it at module level; only GeneratorFromWikipedia uses it.
     sys.modules['wikipedia'] = types.ModuleType('wikipedia')
+  # Deferred: trdg can be imported only once `wikipedia` exists (above).
   from trdg import computer_text_generator  # pylint: disable=g-import-not-at-top
-  from trdg import utils as trdg_utils  # pylint: disable=g-import-not-at-top
+  from trdg import utils as trdg_utils  # pylint: disable=g-import-not-at-top  (deferred: ditto)
   # computer_text_generator did `from trdg.utils import get_text_height`: patch both names.
   trdg_utils.get_text_height = _text_height
   computer_text_generator.get_text_height = _text_height
@@ -58,7 +62,7 @@ def install() -> None:
 def all_latin_fonts() -> tuple[str, ...]:
   """Absolute paths of every font trdg ships for English, sorted by file name."""
   install()
-  from trdg import utils as trdg_utils  # pylint: disable=g-import-not-at-top
+  from trdg import utils as trdg_utils  # pylint: disable=g-import-not-at-top  (deferred: after install())
   return tuple(sorted(trdg_utils.load_fonts('en'), key=os.path.basename))
 
 
@@ -85,7 +89,6 @@ def lowercase_capital_similarity(font_path: str, size: int = 48) -> float:
 
   Near 1 for capitals-only fonts, ~0.3–0.6 for ordinary ones; used to screen new fonts.
   """
-  from PIL import Image, ImageDraw, ImageFont  # pylint: disable=g-import-not-at-top
   font = ImageFont.truetype(font_path, size)
 
   def ink_mask(char):

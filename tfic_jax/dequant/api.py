@@ -13,15 +13,18 @@ import dataclasses
 import functools
 from pathlib import Path
 import time
-from typing import Optional, Union
+from typing import Optional
+from typing import Union
 
 import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
+from PIL import Image
 
 from tfic_jax import errors
 from tfic_jax import imageio
+from tfic_jax import zoo
 from tfic_jax.dequant import models
 
 DEFAULT_MODEL = "dncnn_default"
@@ -101,16 +104,15 @@ def load(path: Union[str, Path, None] = None, dtype: Optional[str] = None
   Raises:
     CheckpointError: nothing usable there, or variables that do not fit the config.
   """
-  from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
   path = DEFAULT_MODEL if path is None else path
-  config = checkpoint.load_config(path)
+  config = zoo.load_config(path)
   if config.get("stage") != "dncnn":
     raise errors.CheckpointError(
         f"{path}: a {config.get('stage')!r} model, not a DnCNN (stage 'dncnn').")
   model = build(config, dtype=dtype)
-  variables = checkpoint.load_variables(path)
+  variables = zoo.load_variables(path)
   variables = {k: variables[k] for k in ("params", "batch_stats") if k in variables}
-  checkpoint.check_same_structure(variables, model.abstract_variables(), str(path))
+  zoo.check_same_structure(variables, model.abstract_variables(), str(path))
   return model, variables
 
 
@@ -202,7 +204,6 @@ def dequantize_file(input_path, output_path, model_path=None) -> dict:
 
 
 def _check_output_path(output_path) -> None:
-  from PIL import Image  # pylint: disable=g-import-not-at-top
   extension = Path(output_path).suffix.lower()
   Image.init()
   if extension not in Image.EXTENSION or Image.EXTENSION[extension] not in Image.SAVE:

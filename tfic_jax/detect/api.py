@@ -14,7 +14,8 @@ of the words; docs/detect.md).
 import dataclasses
 import functools
 from pathlib import Path
-from typing import Optional, Union
+from typing import Optional
+from typing import Union
 
 import cv2
 import jax
@@ -24,6 +25,7 @@ import numpy as np
 
 from tfic_jax import errors
 from tfic_jax import imageio
+from tfic_jax import zoo
 from tfic_jax.detect import craft
 from tfic_jax.detect import postprocess
 
@@ -114,18 +116,17 @@ def load(path: Union[str, Path, None] = None, dtype: Optional[str] = None
          ) -> tuple[Detector, dict]:
   """Loads a trained detector: a workdir, a model directory or a shipped model's name
   (default: models/craft_default). Raises CheckpointError if it is missing or does not fit."""
-  from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
   if path is None:
     path = DEFAULT_MODEL
-    if not (checkpoint.MODELS_DIR / DEFAULT_MODEL).is_dir():
+    if not (zoo.MODELS_DIR / DEFAULT_MODEL).is_dir():
       raise errors.CheckpointError(
-          f"The default detector is not shipped: {checkpoint.MODELS_DIR / DEFAULT_MODEL} does "
+          f"The default detector is not shipped: {zoo.MODELS_DIR / DEFAULT_MODEL} does "
           "not exist. Train one (docs/detect.md) and pass its workdir.")
-  config = checkpoint.load_config(path)
+  config = zoo.load_config(path)
   if config.get("stage") not in (None, "craft"):
     raise errors.CheckpointError(f"{path}: a {config.get('stage')!r} model, not a CRAFT detector")
   detector = build(config, dtype=dtype)
-  variables = checkpoint.load_variables(path)
+  variables = zoo.load_variables(path)
   check_variables(detector, variables, where=str(path))
   return detector, variables
 

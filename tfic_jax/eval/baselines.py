@@ -1,4 +1,4 @@
-r"""Classical-codec baselines with Tesseract: the logic behind `launch.baselines`.
+r"""Classical-codec baselines with Tesseract: behind `configs/eval_baselines.py`.
 
 Codes synthetic text lines with every codec × downscale × quality, reads them with Tesseract
 and finds, per codec, the lowest rate keeping 95 % of the uncompressed accuracy.
@@ -18,9 +18,9 @@ import numpy as np
 
 from tfic_jax import errors
 from tfic_jax import metrics
+from tfic_jax.data import synth_text
 from tfic_jax.eval import classical
 from tfic_jax.eval import tesseract
-
 
 KEEP_FRACTION = 0.95  # "Lowest bpp keeping >= 95 % of the uncompressed Tesseract accuracy".
 TESSERACT_PSM = 7  # One text line.
@@ -37,7 +37,6 @@ def render_test_images(
     num_images: int, height: int, width: int, seed: int, font_split: str
 ) -> list[dict]:
   """The synthetic test lines: [{"image": uint8[H, W, 3], "text": str, ...}]."""
-  from tfic_jax.data import synth_text  # pylint: disable=g-import-not-at-top
 
   spec = synth_text.SynthTextSpec(height=height, width=width, font_split=font_split)
   return [synth_text.render_example(spec, seed, index) for index in range(num_images)]

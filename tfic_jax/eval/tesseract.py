@@ -20,7 +20,7 @@ from tfic_jax import errors
 from tfic_jax import imageio
 
 try:
-  import pytesseract  # pylint: disable=g-import-not-at-top
+  import pytesseract  # pylint: disable=g-import-not-at-top  (deferred: tesseract, optional)
 except ImportError:  # pragma: no cover - exercised only where pytesseract is absent.
   pytesseract = None
 

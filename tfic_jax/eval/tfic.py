@@ -11,74 +11,42 @@ Methods: uncompressed; each MSE codec (stage 1) and each TFIC codec (stage 2); J
 AVIF, JPEG 2000 sweeps, each also after a 2× / 4× downscale (`eval.classical`); the two-layer
 mode of §3.4 (a TFIC layer plus a low-rate MSE base layer; see `two_layer_points`).
 
-Outputs (`write_outputs`): results.json, points.csv, readings.json, rate_accuracy_judge.png,
-rate_accuracy_tesseract.png, rate_psnr.png, rate_table.md, visual_grid.png (like Fig. 4).
+Outputs (`eval.report.write_outputs`): results.json, points.csv, readings.json,
+rate_accuracy_judge.png, rate_accuracy_tesseract.png, rate_psnr.png, rate_table.md,
+visual_grid.png (like Fig. 4).
 The runtime of Table 1 (encoder vs OCR time per image at batch 1, same backend) is measured on
 the same images. See docs/evaluation.md.
 """
 
-from collections.abc import Callable, Sequence
-import csv
+from collections.abc import Callable
+from collections.abc import Sequence
 import dataclasses
-import json
-import math
+import importlib
+import importlib.util
 from pathlib import Path
 import time
 
+import cv2
+import jax
 import numpy as np
 
 from tfic_jax import errors
 from tfic_jax import metrics
+from tfic_jax import zoo
+from tfic_jax.codec import api
 from tfic_jax.eval import bjontegaard
 from tfic_jax.eval import classical
+from tfic_jax.eval import codec as codec_evaluate
+from tfic_jax.eval import ocr_judge
+from tfic_jax.eval import report as report_lib
+from tfic_jax.eval import tesseract
+from tfic_jax.ocr import api as ocr_api
 
 READERS = ("judge", "tesseract")
 LEARNED_KINDS = ("mse", "tfic")
 TWO_LAYER_MODES = ("separate", "composite")
 TESSERACT_PSM = 7  # One text line.
 UNCOMPRESSED_BPP = 24.0  # The raw 8-bit RGB samples.
-FILES = {
-    "json": "results.json", "csv": "points.csv", "readings": "readings.json",
-    "plot_judge": "rate_accuracy_judge.png", "plot_tesseract": "rate_accuracy_tesseract.png",
-    "plot_psnr": "rate_psnr.png", "table": "rate_table.md", "grid": "visual_grid.png",
-}
-_CSV_FIELDS = ("method", "setting", "downscale", "quality", "bpp", "psnr", "judge_accuracy",
-               "judge_word_accuracy", "tesseract_accuracy", "tesseract_word_accuracy",
-               "num_images")
-
-
-@dataclasses.dataclass
-class Point:
-  """One method at one setting, averaged over the test images.
-
-  `per_image` holds, per image, the rate ("bpp"), "psnr" and the readings ("judge",
-  "tesseract"); `images` the decoded images kept for the grid and the two-layer mode (not
-  written out).
-  """
-  # "uncompressed", "mse", "tfic", "two_layer_separate", "two_layer_composite", or a classical
-  # codec's name.
-  method: str
-  setting: str
-  bpp: float
-  psnr: float | None  # None for the uncompressed images (infinite).
-  judge_accuracy: float
-  judge_word_accuracy: float
-  tesseract_accuracy: float | None = None  # None when Tesseract did not run.
-  tesseract_word_accuracy: float | None = None
-  downscale: int | None = None
-  quality: float | None = None
-  details: dict = dataclasses.field(default_factory=dict)
-  per_image: dict = dataclasses.field(default_factory=dict, repr=False)
-  images: list = dataclasses.field(default_factory=list, repr=False)
-
-  def accuracy(self, reader: str) -> float | None:
-    return getattr(self, f"{reader}_accuracy")
-
-  def summary(self) -> dict:
-    d = dataclasses.asdict(self)
-    d.pop("per_image")
-    d.pop("images")
-    return d
 
 
 @dataclasses.dataclass
@@ -92,18 +60,15 @@ class Reader:
   read_batch: Callable = None  # jitted (variables, uint8 [B, H, W, 3]) -> ids.
 
   def __post_init__(self):
-    from tfic_jax.eval import ocr_judge  # pylint: disable=g-import-not-at-top
     self.read_batch = ocr_judge.make_reader(self.model)
 
   def judge(self, images: Sequence[np.ndarray]) -> list[str]:
-    from tfic_jax.eval import ocr_judge  # pylint: disable=g-import-not-at-top
     return ocr_judge.judge_read(self.model, self.variables, list(images), self.batch_size,
                                 self.read_batch)
 
   def tesseract(self, images: Sequence[np.ndarray]) -> list[str] | None:
     if not self.use_tesseract:
       return None
-    from tfic_jax.eval import tesseract  # pylint: disable=g-import-not-at-top
     return tesseract.read_many(list(images), psm=TESSERACT_PSM,
                                num_workers=self.tesseract_workers)
 
@@ -154,7 +119,6 @@ def check_config(config) -> None:
     raise errors.TficError("config.two_layer.mask_radius must be ≥ 1 and mask_contrast > 0")
   reference = config.get("runtime_reference_ocr")
   if reference:
-    import importlib.util  # pylint: disable=g-import-not-at-top
     if (not isinstance(reference, str) or not reference.isidentifier()
         or importlib.util.find_spec(f"configs.{reference}") is None):
       raise errors.TficError(f"config.runtime_reference_ocr must name a recognizer config "
@@ -163,8 +127,7 @@ def check_config(config) -> None:
 
 def _check_kind(path: str, kind: str) -> None:
   """A TFIC codec was trained with the OCR loss (loss.gamma > 0), an MSE codec without."""
-  from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
-  loss = checkpoint.load_config(path).get("loss") or {}
+  loss = zoo.load_config(path).get("loss") or {}
   if "gamma" not in loss:
     return
   gamma = float(loss["gamma"])
@@ -180,15 +143,14 @@ def judge_mismatch_notes(tfic_paths: Sequence[str], judge: str) -> list[str]:
   """A note for each TFIC codec that was trained against another judge than `judge`: its
   judge accuracy is then a reading by a model it was not tuned to (still a valid figure, but
   not the paper's setting)."""
-  from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
-  judge_id = checkpoint.model_identity(judge)
+  judge_id = zoo.model_identity(judge)
   notes = []
   for path in tfic_paths:
-    trained = (checkpoint.load_config(path).get("frozen") or {}).get("ocr")
+    trained = (zoo.load_config(path).get("frozen") or {}).get("ocr")
     if not trained:
       continue
     try:
-      same = checkpoint.model_identity(trained) == judge_id
+      same = zoo.model_identity(trained) == judge_id
     except errors.CheckpointError:
       same = False
     if not same:
@@ -200,7 +162,6 @@ def judge_mismatch_notes(tfic_paths: Sequence[str], judge: str) -> list[str]:
 
 def load_codecs(paths: Sequence[str], kind: str) -> list:
   """Loads each codec (shipped name, model dir or workdir), checking it is of `kind`."""
-  from tfic_jax.codec import api  # pylint: disable=g-import-not-at-top
   codecs = []
   for path in paths:
     path = str(path)
@@ -212,25 +173,18 @@ def load_codecs(paths: Sequence[str], kind: str) -> list:
 # ------------------------------------------------------------------------------ measuring
 
 
-def _json_float(value):
-  if value is None:
-    return None
-  value = float(value)
-  return value if math.isfinite(value) else None
-
-
 def score(method: str, setting: str, images: Sequence[np.ndarray], originals, texts,
-          bpps: Sequence[float], reader: Reader, keep: int, **fields) -> Point:
+          bpps: Sequence[float], reader: Reader, keep: int, **fields) -> report_lib.Point:
   """A Point from decoded images: PSNR, the judge's and Tesseract's readings."""
   judge_readings = reader.judge(images)
   tesseract_readings = reader.tesseract(images)
   psnrs = [metrics.psnr(o, d) for o, d in zip(originals, images)]
-  point = Point(
+  point = report_lib.Point(
       method=method, setting=setting, bpp=float(np.mean(bpps)),
-      psnr=_json_float(np.mean(psnrs)),
+      psnr=report_lib.json_float(np.mean(psnrs)),
       judge_accuracy=metrics.mean_ocr_accuracy(texts, judge_readings),
       judge_word_accuracy=metrics.word_accuracy(texts, judge_readings),
-      per_image={"bpp": [float(b) for b in bpps], "psnr": [_json_float(p) for p in psnrs],
+      per_image={"bpp": [float(b) for b in bpps], "psnr": [report_lib.json_float(p) for p in psnrs],
                  "judge": judge_readings},
       images=list(images[:keep]), **fields)
   if tesseract_readings is not None:
@@ -244,14 +198,13 @@ def code_learned(loaded, images: Sequence[np.ndarray]) -> tuple[list, list, list
   """Real .tfic files for every image at batch 1: (decoded, file sizes in bytes, encoder
   timings per image in seconds: "encode" = the whole `compress` call, "transforms" = g_a + h_a,
   "entropy" = entropy parameters + range coding). One warm-up image compiles first."""
-  from tfic_jax.codec import evaluate as codec_evaluate  # pylint: disable=g-import-not-at-top
   coded = codec_evaluate.code_images(loaded, images)
   return ([c.decoded for c in coded], [len(c.data) for c in coded],
           [{**c.encode_timings, "encode": c.encode_s} for c in coded])
 
 
 def learned_points(codecs, kind: str, images, texts, reader: Reader, keep: int,
-                   progress: Callable[[str], None]) -> tuple[list[Point], dict]:
+                   progress: Callable[[str], None]) -> tuple[list[report_lib.Point], dict]:
   """One Point per codec (sorted by rate) and the encoder timings per codec name."""
   points, timings = [], {}
   height, width = images[0].shape[:2]
@@ -269,7 +222,7 @@ def learned_points(codecs, kind: str, images, texts, reader: Reader, keep: int,
 
 
 def classical_points(config, images, texts, reader: Reader, keep: int,
-                     progress: Callable[[str], None]) -> dict[str, list[Point]]:
+                     progress: Callable[[str], None]) -> dict[str, list[report_lib.Point]]:
   """Every (downscale, quality) setting of each classical codec, real streams."""
   height, width = images[0].shape[:2]
   curves = {}
@@ -291,7 +244,6 @@ def classical_points(config, images, texts, reader: Reader, keep: int,
 
 
 def _local_contrast(gray: np.ndarray, radius: int) -> np.ndarray:
-  import cv2  # pylint: disable=g-import-not-at-top
   size = (2 * radius + 1, 2 * radius + 1)
   mean = cv2.blur(gray, size, borderType=cv2.BORDER_REFLECT)
   mean_sq = cv2.blur(gray * gray, size, borderType=cv2.BORDER_REFLECT)
@@ -308,7 +260,6 @@ def composite(text_layer: np.ndarray, base_layer: np.ndarray, radius: int,
   box-smoothed over the same window so that no seam is drawn. Returns (uint8 picture, mask
   [H, W] in [0, 1]).
   """
-  import cv2  # pylint: disable=g-import-not-at-top
   weights = np.asarray([0.299, 0.587, 0.114], np.float32)
   text_f, base_f = text_layer.astype(np.float32), base_layer.astype(np.float32)
   gain = _local_contrast(text_f @ weights, radius) - _local_contrast(base_f @ weights, radius)
@@ -318,8 +269,8 @@ def composite(text_layer: np.ndarray, base_layer: np.ndarray, radius: int,
   return np.clip(np.round(picture), 0, 255).astype(np.uint8), mask
 
 
-def two_layer_points(config, mse: Sequence[Point], tfic: Sequence[Point], originals, texts,
-                     reader: Reader, keep: int) -> dict[str, list[Point]]:
+def two_layer_points(config, mse: Sequence[report_lib.Point], tfic: Sequence[report_lib.Point], originals, texts,
+                     reader: Reader, keep: int) -> dict[str, list[report_lib.Point]]:
   """Paper §3.4: a TFIC layer plus a low-rate MSE base layer, sent as two files.
 
   The rate is the sum of both files. Mode "separate" (the paper: the receiver keeps two
@@ -363,7 +314,6 @@ def two_layer_points(config, mse: Sequence[Point], tfic: Sequence[Point], origin
 
 def _time_reads(read_batch: Callable, variables, images: Sequence[np.ndarray]) -> list[float]:
   """Seconds per one-image read, after a compiling call."""
-  import jax  # pylint: disable=g-import-not-at-top
   jax.block_until_ready(read_batch(variables, images[0][None]))  # Compile.
   seconds = []
   for image in images:
@@ -385,9 +335,6 @@ def reference_ocr(config_name: str):
   the recognizer class the paper times (TRBA, `ocr_trba`) can be timed without training it.
   `check_config` has checked that the module exists.
   """
-  import importlib  # pylint: disable=g-import-not-at-top
-  import jax  # pylint: disable=g-import-not-at-top
-  from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
   model = ocr_api.build(importlib.import_module(f"configs.{config_name}").get_config())
   return config_name, model, model.init(jax.random.key(0))
 
@@ -402,7 +349,6 @@ def measure_runtime(encoder_timings: Sequence[dict], codec_name: str, reader: Re
   call, on the same backend. `reference` (from `reference_ocr`): another recognizer timed the
   same way, e.g. the paper's TRBA class, with untrained weights (timing only).
   """
-  import jax  # pylint: disable=g-import-not-at-top
   encode = _ms_stats([t["encode"] for t in encoder_timings])
   ocr = _ms_stats(_time_reads(reader.read_batch, reader.variables, images))
   device = jax.devices()[0]
@@ -416,7 +362,6 @@ def measure_runtime(encoder_timings: Sequence[dict], codec_name: str, reader: Re
       "encode_over_ocr": encode["mean"] / ocr["mean"],
   }
   if reference is not None:
-    from tfic_jax.eval import ocr_judge  # pylint: disable=g-import-not-at-top
     name, model, variables = reference
     ms = _ms_stats(_time_reads(ocr_judge.make_reader(model), variables, images))
     runtime["reference_ocr"] = {
@@ -428,16 +373,12 @@ def measure_runtime(encoder_timings: Sequence[dict], codec_name: str, reader: Re
 # ------------------------------------------------------------------------------ summaries
 
 
-def is_classical(name: str) -> bool:
-  return name in classical.CODECS
-
-
-def _curve(points: Sequence[Point], reader: str):
+def _curve(points: Sequence[report_lib.Point], reader: str):
   pts = [p for p in points if p.accuracy(reader) is not None]
   return [p.bpp for p in pts], [p.accuracy(reader) for p in pts]
 
 
-def rate_table(curves: dict[str, Sequence[Point]], reader: str,
+def rate_table(curves: dict[str, Sequence[report_lib.Point]], reader: str,
                targets: dict[str, float]) -> dict[str, dict[str, float | None]]:
   """Per method, the lowest bpp at which its accuracy envelope reaches each target (None:
   never), interpolated in log-rate (`bjontegaard.rate_at_quality`)."""
@@ -449,7 +390,7 @@ def rate_table(curves: dict[str, Sequence[Point]], reader: str,
   return table
 
 
-def bd_rates(curves: dict[str, Sequence[Point]], reader: str, test: str = "tfic") -> dict:
+def bd_rates(curves: dict[str, Sequence[report_lib.Point]], reader: str, test: str = "tfic") -> dict:
   """BD-rate at equal accuracy of `test` against every other curve (fraction; None: the
   accuracy ranges do not overlap)."""
   test_rates, test_acc = _curve(curves[test], reader)
@@ -463,7 +404,7 @@ def bd_rates(curves: dict[str, Sequence[Point]], reader: str, test: str = "tfic"
   return result
 
 
-def headline(curves: dict[str, Sequence[Point]], uncompressed: Point, reader: str) -> dict:
+def headline(curves: dict[str, Sequence[report_lib.Point]], uncompressed: report_lib.Point, reader: str) -> dict:
   """The issue's bars at the lowest TFIC rate point, by `reader`."""
   tfic = min(curves["tfic"], key=lambda p: p.bpp)
   accuracy = tfic.accuracy(reader)
@@ -473,7 +414,7 @@ def headline(curves: dict[str, Sequence[Point]], uncompressed: Point, reader: st
   mse_ref = min(mse_at_or_above, key=lambda p: p.bpp) if mse_at_or_above else None
   classical_rates = {}
   for name, points in curves.items():
-    if not is_classical(name):
+    if not report_lib.is_classical(name):
       continue
     rates, accuracies = _curve(points, reader)
     classical_rates[name] = bjontegaard.rate_at_quality(rates, accuracies, accuracy)
@@ -488,7 +429,7 @@ def headline(curves: dict[str, Sequence[Point]], uncompressed: Point, reader: st
   }
 
 
-def accuracy_targets(config, uncompressed: Point, reader: str) -> dict[str, float]:
+def accuracy_targets(config, uncompressed: report_lib.Point, reader: str) -> dict[str, float]:
   targets = {f"{t:g}": float(t) for t in config.accuracy_targets}
   reference = uncompressed.accuracy(reader)
   if reference is not None:
@@ -503,10 +444,7 @@ def accuracy_targets(config, uncompressed: Point, reader: str) -> dict[str, floa
 def run(config, workdir: str | Path | None,
         progress: Callable[[str], None] = lambda message: None) -> dict:
   """The whole evaluation; writes every artifact under `workdir` when given. Returns the
-  report (JSON-able) with the Points under "_points" (removed by `write_outputs`)."""
-  from tfic_jax.codec import evaluate as codec_evaluate  # pylint: disable=g-import-not-at-top
-  from tfic_jax.eval import tesseract  # pylint: disable=g-import-not-at-top
-  from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
+  report (JSON-able) with the Points under "_points" (removed by `report.write_outputs`)."""
   check_config(config)
   codecs = {kind: load_codecs(config[f"{kind}_codecs"], kind) for kind in LEARNED_KINDS}
   if config.two_layer.base_codec and config.two_layer.base_codec not in [
@@ -532,7 +470,7 @@ def run(config, workdir: str | Path | None,
 
   uncompressed = score("uncompressed", "original", images, images, texts,
                        [UNCOMPRESSED_BPP] * len(images), reader, keep)
-  curves: dict[str, list[Point]] = {}
+  curves: dict[str, list[report_lib.Point]] = {}
   timings = {}
   for kind in LEARNED_KINDS:
     curves[kind], kind_timings = learned_points(codecs[kind], kind, images, texts, reader, keep,
@@ -576,236 +514,5 @@ def run(config, workdir: str | Path | None,
       "_points": {"uncompressed": uncompressed, "curves": curves, "texts": texts},
   }
   if workdir is not None:
-    write_outputs(report, Path(workdir))
+    report_lib.write_outputs(report, Path(workdir))
   return report
-
-
-# ------------------------------------------------------------------------------ outputs
-
-
-def _json_safe(value):
-  if isinstance(value, dict):
-    return {str(k): _json_safe(v) for k, v in value.items()}
-  if isinstance(value, (list, tuple)):
-    return [_json_safe(v) for v in value]
-  if isinstance(value, (float, np.floating)):
-    return _json_float(value)
-  if isinstance(value, np.integer):
-    return int(value)
-  return value
-
-
-def write_outputs(report: dict, workdir: Path) -> dict[str, Path]:
-  """Writes every artifact (see FILES); returns their paths. Plots need no display (Agg)."""
-  workdir.mkdir(parents=True, exist_ok=True)
-  points = report.pop("_points")
-  uncompressed, curves, texts = points["uncompressed"], points["curves"], points["texts"]
-  all_points = [uncompressed] + [p for c in curves.values() for p in c]
-  paths = {key: workdir / name for key, name in FILES.items()}
-  report["files"] = {key: path.name for key, path in paths.items()}
-  if not report["tesseract"]["used"]:
-    del report["files"]["plot_tesseract"]
-  paths["json"].write_text(json.dumps(_json_safe(report), indent=2))
-  with open(paths["csv"], "w", newline="") as f:
-    writer = csv.DictWriter(f, fieldnames=_CSV_FIELDS)
-    writer.writeheader()
-    for p in all_points:
-      row = p.summary() | {"num_images": len(texts)}
-      writer.writerow({k: "" if row[k] is None else row[k] for k in _CSV_FIELDS})
-  paths["readings"].write_text(json.dumps(_json_safe({
-      "texts": texts,
-      "points": [{"method": p.method, "setting": p.setting, **p.per_image} for p in all_points],
-  })))
-  paths["table"].write_text(format_rate_tables(report) + "\n")
-  plot_rate(curves, uncompressed, "judge", paths["plot_judge"], report["scale"])
-  if report["tesseract"]["used"]:
-    plot_rate(curves, uncompressed, "tesseract", paths["plot_tesseract"], report["scale"])
-  else:
-    paths.pop("plot_tesseract")
-  plot_rate(curves, uncompressed, "psnr", paths["plot_psnr"], report["scale"])
-  plot_grid(uncompressed, curves, texts, paths["grid"])
-  report["_points"] = points  # The caller may still want them.
-  return paths
-
-
-def _figure():
-  import matplotlib  # pylint: disable=g-import-not-at-top
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
-  return plt
-
-
-_STYLE = {"tfic": dict(marker="o", lw=2.2, color="tab:red", label="TFIC"),
-          "mse": dict(marker="s", lw=2.0, color="tab:blue", label="MSE codec"),
-          "two_layer_separate": dict(marker="D", lw=1.2, ls=":", color="tab:purple",
-                                     label="two-layer (separate)"),
-          "two_layer_composite": dict(marker="^", lw=1.2, ls=":", color="tab:brown",
-                                      label="two-layer (composite)")}
-
-
-_CLASSICAL_COLORS = {"jpeg": "tab:olive", "webp": "tab:orange", "avif": "tab:green",
-                     "jpeg2000": "tab:gray"}
-
-
-def plot_rate(curves: dict[str, Sequence[Point]], uncompressed: Point, quality: str,
-              path: Path, scale: dict) -> None:
-  """Rate–accuracy (quality = "judge" / "tesseract") or rate–PSNR ("psnr"). Learned codecs:
-  every point, in rate order; classical codecs: their envelope over downscales and qualities."""
-  plt = _figure()
-  value = (lambda p: p.psnr) if quality == "psnr" else (lambda p: p.accuracy(quality))
-  fig, ax = plt.subplots(figsize=(6.4, 4.4))
-  for name, points in curves.items():
-    pts = [p for p in points if value(p) is not None]
-    if not pts:
-      continue
-    if name in _STYLE:
-      pts = sorted(pts, key=lambda p: p.bpp)
-      ax.plot([p.bpp for p in pts], [value(p) for p in pts], **_STYLE[name])
-    else:
-      r, q = bjontegaard.envelope([p.bpp for p in pts], [value(p) for p in pts])
-      ax.plot(r, q, marker=".", lw=1.0, color=_CLASSICAL_COLORS.get(name),
-              label=f"{name} (envelope over downscales)")
-  if quality != "psnr" and value(uncompressed) is not None:
-    ax.axhline(value(uncompressed), color="k", ls="--", lw=1.0,
-               label=f"uncompressed ({value(uncompressed):.3f})")
-  ax.set_xscale("log")
-  ax.set_xlabel("bits per pixel (real files)")
-  ax.set_ylabel({"judge": "OCR accuracy (our judge)", "tesseract": "OCR accuracy (Tesseract)",
-                 "psnr": "PSNR (dB)"}[quality])
-  ax.set_title(f"{scale['num_images']} synthetic test lines, {scale['height']}×{scale['width']}, "
-               f"{scale['backend']}", fontsize=9)
-  ax.grid(True, which="both", alpha=0.3)
-  ax.legend(fontsize=7)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
-
-
-def grid_columns(curves: dict[str, Sequence[Point]]) -> list[Point]:
-  """Fig. 4's columns after the original: TFIC at its lowest rate, the MSE codec nearest to
-  that rate (log scale), and the classical setting the judge reads best among those within
-  0.8–1.25× that rate (else the nearest in rate)."""
-  tfic = min(curves["tfic"], key=lambda p: p.bpp)
-  distance = lambda p: abs(math.log(p.bpp / tfic.bpp))
-  mse = min(curves["mse"], key=distance)
-  candidates = [p for name, pts in curves.items() if is_classical(name) for p in pts]
-  columns = [mse, tfic]
-  if candidates:
-    near = [p for p in candidates if 0.8 <= p.bpp / tfic.bpp <= 1.25]
-    columns.append(max(near, key=lambda p: p.judge_accuracy) if near
-                   else min(candidates, key=distance))
-  return columns
-
-
-def plot_grid(uncompressed: Point, curves: dict[str, Sequence[Point]], texts: Sequence[str],
-              path: Path) -> None:
-  """Rows: the first images; columns: original, MSE, TFIC, classical; each labelled with its
-  rate (this image's file) and what the judge read (green: read exactly)."""
-  plt = _figure()
-  columns = [uncompressed] + grid_columns(curves)
-  rows = len(uncompressed.images)
-  height, width = uncompressed.images[0].shape[:2]
-  cell_w = 3.2
-  cell_h = cell_w * height / width + 0.55
-  fig, axes = plt.subplots(rows, len(columns), figsize=(cell_w * len(columns), cell_h * rows),
-                           squeeze=False)
-  for row in range(rows):
-    for col, point in enumerate(columns):
-      ax = axes[row][col]
-      ax.imshow(point.images[row])
-      ax.set_xticks([])
-      ax.set_yticks([])
-      reading = point.per_image["judge"][row]
-      exact = metrics.normalize_text(reading) == metrics.normalize_text(texts[row])
-      name = {"uncompressed": "original", "mse": "MSE", "tfic": "TFIC"}.get(
-          point.method, point.method)
-      setting = "" if point.method == "uncompressed" else f" {Path(point.setting).name}"
-      rate = point.per_image["bpp"][row]
-      label = f"{name}{setting}, {rate:.3f} bpp\njudge: {reading!r}"
-      if col == 0:
-        label = f"original, {rate:g} bpp\ntext: {texts[row]!r}\njudge: {reading!r}"
-      ax.set_title(label, fontsize=7, color="tab:green" if exact else "tab:red")
-  fig.tight_layout()
-  fig.savefig(path, dpi=100)
-  plt.close(fig)
-
-
-# ------------------------------------------------------------------------------ text
-
-
-def _bpp(value) -> str:
-  return "never" if value is None else f"{value:.4f}"
-
-
-def _percent(value) -> str:
-  return "no overlap" if value is None else f"{100 * value:+.1f} %"
-
-
-def format_points(report: dict) -> str:
-  lines = ["| method | setting | bpp | PSNR (dB) | judge acc. | Tesseract acc. |",
-           "|---|---|---|---|---|---|"]
-  for p in report["points"]:
-    psnr = "inf" if p["psnr"] is None else f"{p['psnr']:.2f}"
-    tess = "-" if p["tesseract_accuracy"] is None else f"{p['tesseract_accuracy']:.3f}"
-    lines.append(f"| {p['method']} | {p['setting']} | {p['bpp']:.4f} | {psnr} | "
-                 f"{p['judge_accuracy']:.3f} | {tess} |")
-  return "\n".join(lines)
-
-
-def format_rate_tables(report: dict) -> str:
-  """Markdown: bpp needed per accuracy target and reader, then the BD-rates."""
-  scale = report["scale"]
-  lines = [f"Scale: {scale['num_images']} synthetic test lines ({scale['split']}), "
-           f"{scale['height']}×{scale['width']}, backend {scale['backend']}."]
-  for reader, table in report["rate_table"].items():
-    targets = list(next(iter(table.values())).keys()) if table else []
-    lines += ["", f"### bpp needed to reach an OCR accuracy ({reader})", "",
-              "| method | " + " | ".join(f"acc. ≥ {t}" for t in targets) + " |",
-              "|---|" + "---|" * len(targets)]
-    for method, rates in table.items():
-      lines.append(f"| {method} | " + " | ".join(_bpp(rates[t]) for t in targets) + " |")
-    lines += ["", f"BD-rate of TFIC at equal accuracy ({reader}; negative = TFIC needs less "
-                  "rate):", ""]
-    for method, value in report["bd_rate_accuracy"][reader].items():
-      lines.append(f"- vs {method}: {_percent(value)}")
-  return "\n".join(lines)
-
-
-def format_runtime(runtime: dict) -> str:
-  e, o = runtime["encode_ms"], runtime["ocr_ms"]
-  return (f"Runtime per image at batch 1 ({runtime['backend']}, {runtime['device']}, "
-          f"{runtime['num_images']} images, codec {runtime['codec']}): encoder "
-          f"{e['mean']:.1f} ± {e['std']:.1f} ms (transforms "
-          f"{runtime['encode_transforms_ms']['mean']:.1f}, entropy coding "
-          f"{runtime['encode_entropy_ms']['mean']:.1f}), OCR {o['mean']:.1f} ± {o['std']:.1f} ms; "
-          f"encoder / OCR = {runtime['encode_over_ocr']:.2f}" + _format_reference(runtime))
-
-
-def _format_reference(runtime: dict) -> str:
-  ref = runtime.get("reference_ocr")
-  if not ref:
-    return ""
-  return (f"; reference recognizer {ref['config']} ({ref['params']:,} params, "
-          f"{ref['weights']}) {ref['ms']['mean']:.1f} ± {ref['ms']['std']:.1f} ms, "
-          f"encoder / reference = {ref['encode_over_ocr']:.2f}")
-
-
-def summary_lines(report: dict) -> list[str]:
-  lines = [format_points(report), "", format_rate_tables(report), ""]
-  for reader, h in report["headline"].items():
-    if not h:
-      continue
-    mse = ("no MSE point at ≥ that rate" if h["mse_setting"] is None else
-           f"MSE {h['mse_setting']} at {h['mse_bpp']:.4f} bpp reads {h['mse_accuracy']:.3f}")
-    classical_text = ", ".join(f"{k} {_bpp(v)}"
-                               for k, v in h["classical_bpp_at_tfic_accuracy"].items())
-    lines.append(f"Lowest TFIC point ({reader}): {h['tfic_setting']} at {h['tfic_bpp']:.4f} bpp "
-                 f"reads {h['tfic_accuracy']:.3f} (uncompressed {h['uncompressed_accuracy']:.3f});"
-                 f" {mse}; classical bpp for the same accuracy: {classical_text}")
-  for reader, values in report["bd_rate_accuracy_two_layer_vs_mse"].items():
-    for name, value in values.items():
-      lines.append(f"BD-rate of {name} vs the MSE codec at equal accuracy ({reader}): "
-                   f"{_percent(value)}")
-  lines.append(format_runtime(report["runtime"]))
-  lines += [f"note: {n}" for n in report["notes"]]
-  return lines

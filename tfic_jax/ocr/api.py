@@ -15,7 +15,9 @@ differentiable w.r.t. `images`. Labels come from `model.encode(texts)` (see `cha
 import dataclasses
 import functools
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Optional
+from typing import Sequence
+from typing import Union
 
 import jax
 import jax.numpy as jnp
@@ -24,6 +26,7 @@ import numpy as np
 import optax
 
 from tfic_jax import errors
+from tfic_jax import zoo
 from tfic_jax.ocr import adapter
 from tfic_jax.ocr import charset as charset_lib
 from tfic_jax.ocr import models
@@ -199,17 +202,16 @@ def load(path: Union[str, Path, None] = None, dtype: Optional[str] = None,
   Raises:
     CheckpointError: nothing usable there, or variables that do not fit the config.
   """
-  from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
   if path is None:
     path = DEFAULT_MODEL
-    if not (checkpoint.MODELS_DIR / DEFAULT_MODEL).is_dir():
+    if not (zoo.MODELS_DIR / DEFAULT_MODEL).is_dir():
       raise errors.CheckpointError(
-          f"The default OCR judge is not shipped yet: {checkpoint.MODELS_DIR / DEFAULT_MODEL} "
+          f"The default OCR judge is not shipped yet: {zoo.MODELS_DIR / DEFAULT_MODEL} "
           "does not exist. Train one (docs/ocr.md) and pass --workdir, or export it there.")
   if config is None:
-    config = checkpoint.load_config(path)
+    config = zoo.load_config(path)
   model = build(config, dtype=dtype)
-  variables = checkpoint.load_variables(path)
+  variables = zoo.load_variables(path)
   check_variables(model, variables, where=str(path))
   return model, variables
 

@@ -15,6 +15,7 @@ import dataclasses
 import functools
 import threading
 
+import jax
 import numpy as np
 
 from tfic_jax import errors
@@ -66,7 +67,6 @@ def _split_sentences(split: str) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=8)
 def _cropper(model: api.OCRModel):
-  import jax  # pylint: disable=g-import-not-at-top
   return jax.jit(lambda region, boxes: api.crop_words(model, region, boxes, "canvas"))
 
 
@@ -79,7 +79,7 @@ class BookWordSource:
 
   def __init__(self, model: api.OCRModel, canvas_shape, length: int, seed: int,
                spec: BookWordsSpec = BookWordsSpec()):
-    from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
+    from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top  (deferred: tfds)
     canvas_shape = tuple(int(s) for s in canvas_shape)
     in_h, in_w = (int(s) for s in model.input_size)
     if (len(canvas_shape) != 3 or canvas_shape[0] % in_h or canvas_shape[1] % in_w

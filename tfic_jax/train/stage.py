@@ -7,7 +7,8 @@ See docs/design.md ("Training") for the contract and docs/training.md for how it
 """
 
 import abc
-from typing import Any, Mapping
+from typing import Any
+from typing import Mapping
 
 import ml_collections
 import numpy as np
@@ -64,7 +65,7 @@ class Stage(abc.ABC):
     """
 
   def load_frozen(self) -> PyTree:
-    """Variables of the frozen sub-models (e.g. via `checkpoint.load_variables`); {} if none.
+    """Variables of the frozen sub-models (e.g. via `zoo.load_variables`); {} if none.
 
     They are passed to every jitted `loss_fn` / `eval_step` call as an argument, never
     enter the optimizer and never change.

@@ -16,11 +16,12 @@ the check precedes every save, no checkpoint ever holds a state touched by a bad
 import contextlib
 import functools
 import json
+from pathlib import Path
 import signal
 import threading
 import time
-from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+from typing import Mapping
 
 from absl import logging
 from flax import struct
@@ -33,6 +34,8 @@ import optax
 import tqdm
 
 from tfic_jax import errors
+from tfic_jax import zoo
+from tfic_jax.data import pipeline
 from tfic_jax.train import checkpoint
 from tfic_jax.train import optim
 from tfic_jax.train import sharding
@@ -91,7 +94,6 @@ class TrainState(train_state.TrainState):
 
 def _pipeline():
   # Imported lazily: the data module may pull in heavy dependencies (tfds, grain).
-  from tfic_jax.data import pipeline  # pylint: disable=g-import-not-at-top
   return pipeline
 
 
@@ -156,9 +158,9 @@ def warm_start(state: TrainState, init_from: str, mesh) -> TrainState:
   start afresh. Used e.g. by TFIC stage 2 (from a stage-1 codec) and D2 (from D1). A resumed
   run ignores it: its own checkpoint wins.
   """
-  variables = dict(checkpoint.load_variables(init_from))
+  variables = dict(zoo.load_variables(init_from))
   expected = {"params": state.params, **state.model_state}
-  checkpoint.check_same_structure(variables, expected, f"init_from={init_from!r}")
+  zoo.check_same_structure(variables, expected, f"init_from={init_from!r}")
   params = sharding.replicate(variables.pop("params"), mesh)
   model_state = sharding.replicate(variables, mesh)
   logging.info("Initialized from %s.", init_from)
@@ -322,7 +324,7 @@ def _train_loop(stage, config, workdir: Path, mesh, cleanup: contextlib.ExitStac
         "model_state": state.model_state})
     state = state.replace(step=sharding.replicate(np.asarray(latest_step, np.int32), mesh),
                           **restored)
-    logging.info("Resumed from %s at step %d.", workdir / checkpoint.CHECKPOINT_DIR,
+    logging.info("Resumed from %s at step %d.", workdir / zoo.CHECKPOINT_DIR,
                  latest_step)
   _truncate_metrics(workdir, start_step)
 
@@ -336,7 +338,7 @@ def _train_loop(stage, config, workdir: Path, mesh, cleanup: contextlib.ExitStac
   sources = None
   writer = writer_lib.MetricWriter(workdir, tensorboard=config.get("tensorboard", True))
   cleanup.callback(writer.close)
-  config_dict = checkpoint.config_to_dict(config)
+  config_dict = zoo.config_to_dict(config)
   progress = tqdm.tqdm(total=num_steps, initial=start_step, unit="step", dynamic_ncols=True,
                        disable=not is_main, desc=str(config.stage))
   cleanup.callback(progress.close)

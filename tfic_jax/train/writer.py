@@ -8,8 +8,8 @@ is installed; with neither, they are skipped (logged once). Only process 0 write
 
 import json
 import math
-import time
 from pathlib import Path
+import time
 from typing import Mapping
 
 from absl import logging
@@ -30,7 +30,7 @@ def _to_float(value):
 class _TensorboardXWriter:
 
   def __init__(self, logdir):
-    import tensorboardX  # pylint: disable=g-import-not-at-top
+    import tensorboardX  # pylint: disable=g-import-not-at-top  (deferred: optional backend)
     self._writer = tensorboardX.SummaryWriter(logdir)
 
   def scalar(self, tag, value, step):
@@ -48,8 +48,9 @@ class _TensorboardWriter:
 
   def __init__(self, logdir):
     # pylint: disable=g-import-not-at-top
-    from tensorboard.compat.proto import event_pb2, summary_pb2
-    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+    from tensorboard.compat.proto import event_pb2  # (deferred: optional backend)
+    from tensorboard.compat.proto import summary_pb2  # (deferred: optional backend)
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter  # (deferred: ditto)
     self._event_pb2, self._summary_pb2 = event_pb2, summary_pb2
     self._writer = EventFileWriter(logdir)
 

@@ -9,12 +9,12 @@ from tfic_jax.train import stage as stage_lib
 
 # New stages add one line here (and a config in configs/). TFIC stage 2 is "codec" with γ > 0.
 _STAGES = {
-    "toy": "tfic_jax.train.toy:ToyStage",
-    "ocr": "tfic_jax.ocr.stage:OCRStage",
-    "craft": "tfic_jax.detect.stage:CraftStage",
-    "codec": "tfic_jax.codec.stage:CodecStage",
-    "dncnn": "tfic_jax.dequant.stage:DnCNNStage",
-    "dequant_ocr": "tfic_jax.dequant.ocr_guided_stage:OCRGuidedStage",
+    "toy": "tfic_jax.train.stages.toy:ToyStage",
+    "ocr": "tfic_jax.train.stages.ocr:OCRStage",
+    "craft": "tfic_jax.train.stages.craft:CraftStage",
+    "codec": "tfic_jax.train.stages.codec:CodecStage",
+    "dncnn": "tfic_jax.train.stages.dncnn:DnCNNStage",
+    "dequant_ocr": "tfic_jax.train.stages.ocr_guided:OCRGuidedStage",
 }
 
 

@@ -22,9 +22,11 @@ import numpy as np
 
 from tfic_jax import errors
 from tfic_jax import metrics
-from tfic_jax.data import pipeline
+from tfic_jax import zoo
 from tfic_jax.codec import api
 from tfic_jax.codec import model as model_lib
+from tfic_jax.data import pipeline
+from tfic_jax.ocr import api as ocr_api
 from tfic_jax.train import stage as stage_lib
 
 
@@ -38,9 +40,7 @@ class CodecStage(stage_lib.Stage):
     self.gamma = float(config.loss.get("gamma", 0.0))
     self.judge = None
     if self.gamma > 0:
-      from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
-      from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
-      self.judge = ocr_api.build(checkpoint.load_config(self._judge_path()))
+      self.judge = ocr_api.build(zoo.load_config(self._judge_path()))
     crop = config.data.get("crop_size")
     self.crop = tuple(crop) if crop else None
     if self.crop and any(c % api.PAD_MULTIPLE for c in self.crop):
@@ -103,11 +103,9 @@ class CodecStage(stage_lib.Stage):
   def load_frozen(self):
     if self.judge is None:
       return {}
-    from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
-    return {"ocr": checkpoint.load_variables(self._judge_path())}
+    return {"ocr": zoo.load_variables(self._judge_path())}
 
   def _ocr_terms(self, frozen, batch, x_hat):
-    from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
     weights = jnp.asarray(batch["label_weight"], jnp.float32)
     if "mask" in batch:
       weights = weights * jnp.asarray(batch["mask"], jnp.float32)
@@ -138,7 +136,6 @@ class CodecStage(stage_lib.Stage):
     mse = jnp.mean(jnp.square(x_hat - x * 255.0), axis=(1, 2, 3))
     result = {"bpp": out["bpp"], "mse": mse}
     if self.judge is not None:
-      from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
       result["pred_ids"] = ocr_api.recognize(self.judge, frozen["ocr"], x_hat / 255.0)
     return result
 

@@ -29,8 +29,12 @@ import ml_collections
 import numpy as np
 
 from tfic_jax import errors
+from tfic_jax import metrics
+from tfic_jax.chains import ocr_guided
+from tfic_jax.data import pipeline
 from tfic_jax.dequant import api
-from tfic_jax.dequant import ocr_guided
+from tfic_jax.detect import api as detect_api
+from tfic_jax.ocr import api as ocr_api
 from tfic_jax.train import stage as stage_lib
 
 
@@ -39,7 +43,6 @@ class OCRGuidedStage(stage_lib.Stage):
 
   def __init__(self, config: ml_collections.ConfigDict):
     super().__init__(config)
-    from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
     self.model = api.build(config)
     data = config.data
     self.window = ocr_guided.check_window(data.get("window", ocr_guided.WINDOW))
@@ -64,7 +67,6 @@ class OCRGuidedStage(stage_lib.Stage):
     self.ocr_model, self.ocr_variables = ocr_api.load(frozen.ocr)
     self.detector = self.detector_variables = None
     if self.word_boxes == "detected":
-      from tfic_jax.detect import api as detect_api  # pylint: disable=g-import-not-at-top
       self.detector, self.detector_variables = detect_api.load(frozen.craft)
     self._detections = {}  # sha1 of a degraded patch → CRAFT boxes on D1's output
     self._lock = threading.Lock()
@@ -72,7 +74,6 @@ class OCRGuidedStage(stage_lib.Stage):
   # --- Data. ---------------------------------------------------------------------------------
 
   def _load(self, split: str, data_dir):
-    from tfic_jax.data import pipeline  # pylint: disable=g-import-not-at-top
     data = self.config.data
     return pipeline.load_split(data.name, split, data_dir or data.get("data_dir"),
                                builder_config=data.get("builder_config"))
@@ -86,7 +87,6 @@ class OCRGuidedStage(stage_lib.Stage):
 
   def detected_boxes(self, degraded: np.ndarray) -> np.ndarray:
     """CRAFT's word boxes [N, 4] on D1's output of a degraded patch (cached)."""
-    from tfic_jax.detect import api as detect_api  # pylint: disable=g-import-not-at-top
     key = hashlib.sha1(np.ascontiguousarray(degraded).tobytes()).hexdigest()
     with self._lock:
       if key in self._detections:
@@ -179,7 +179,6 @@ class OCRGuidedStage(stage_lib.Stage):
             batch["lengths"].reshape(-1), batch["weights"].reshape(-1))
 
   def loss_fn(self, params, model_state, frozen, batch, rng, train: bool):
-    from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
     del rng, train  # D2 runs in inference mode: no dropout, BatchNorm keeps D1's statistics.
     windows = self._refined_windows({"params": params, **model_state}, frozen, batch, True)
     crops = ocr_guided.window_crops(self.ocr_model, windows, batch["boxes"].reshape(-1, 4))
@@ -197,7 +196,6 @@ class OCRGuidedStage(stage_lib.Stage):
 
   def eval_step(self, variables, frozen, batch) -> dict:
     """Per patch: summed OCR loss and exactly read words, without (D1) and with D2."""
-    from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
     labels, lengths, weights = self._flat_labels(batch)
     num_patches, num_words = batch["weights"].shape
     outputs = {"words": jnp.sum(batch["weights"], axis=1)}
@@ -216,7 +214,6 @@ class OCRGuidedStage(stage_lib.Stage):
   def eval_summary(self, outputs: list, batches: list) -> dict:
     """Per word of the windows read without (D1) and with D2: mean OCR loss, exact-word
     accuracy and the paper's OCR accuracy (1 − lev / max length, `metrics.ocr_accuracy`)."""
-    from tfic_jax import metrics  # pylint: disable=g-import-not-at-top
     sums = {"words": 0.0, "loss_d1": 0.0, "loss_d2": 0.0, "exact_d1": 0.0, "exact_d2": 0.0}
     texts = {"gt": [], "d1": [], "d2": []}
     num_examples = 0

@@ -17,6 +17,7 @@ import numpy as np
 
 from tfic_jax.detect import api as detect_api
 from tfic_jax.detect import postprocess
+from tfic_jax.ocr import api as ocr_api
 
 _MIN_BUCKET = 8
 
@@ -37,7 +38,6 @@ def _bucket(count: int) -> int:
 
 @functools.lru_cache(maxsize=8)
 def _box_reader(ocr_model, resize_mode):
-  from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
   mode = {} if resize_mode is None else {"resize_mode": resize_mode}
 
   def read(variables, image, boxes):

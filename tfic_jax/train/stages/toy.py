@@ -6,7 +6,7 @@ with the data-pipeline contract (including a string field that must stay on the 
 host augmentation, trainable BatchNorm (batch_stats in the train state), a frozen sub-model
 with its own BatchNorm that gradients flow through, per-example eval outputs and a host
 eval summary. The frozen model comes from `config.frozen.reader` (a workdir or shipped
-model, via `checkpoint.load_variables`) or, if that is empty, from a fixed seed.
+model, via `zoo.load_variables`) or, if that is empty, from a fixed seed.
 """
 
 import flax.linen as nn
@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tfic_jax.train import checkpoint
+from tfic_jax import zoo
 from tfic_jax.train import stage as stage_lib
 
 
@@ -114,7 +114,7 @@ class ToyStage(stage_lib.Stage):
   def load_frozen(self):
     source = self.config.get("frozen", {}).get("reader", "")
     if source:
-      return {"reader": checkpoint.load_variables(source)}
+      return {"reader": zoo.load_variables(source)}
     return {"reader": init_reader_variables(int(self.config.model.reader_seed), self.height,
                                             self.width, int(self.config.model.reader_features))}
 

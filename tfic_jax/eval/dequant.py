@@ -1,6 +1,6 @@
-r"""Measurement of the DnCNN dequantizer: the logic behind `launch.eval_dequant`.
+r"""Measurement of the DnCNN dequantizer: behind `configs/eval_dequant.py`.
 
-On rendered book test patches (`ocr_judge.book_test_patches`: test pages of
+On rendered book test patches (`test_sets.book_test_patches`: test pages of
 `book_patches/default`, set from test sentences never used in training), for the degraded,
 DnCNN-restored and clean versions of every patch: OCR accuracy read by the judge (word by word
 from the ground-truth boxes, `ocr_judge.judge_read_patch`) and by Tesseract (psm 6, the whole
@@ -14,15 +14,19 @@ import pathlib
 import sys
 import time
 
+import jax
 import numpy as np
 
 from tfic_jax import errors
 from tfic_jax import imageio
 from tfic_jax import metrics
+from tfic_jax.data import builders
+from tfic_jax.data import pages as book_pages
+from tfic_jax.data import test_sets
 from tfic_jax.dequant import api
-from tfic_jax.dequant import stage as stage_lib
 from tfic_jax.eval import ocr_judge
 from tfic_jax.eval import tesseract
+from tfic_jax.ocr import api as ocr_api
 
 KINDS = ("degraded", "restored", "clean")
 FIGURE_GAP = 4  # Pixels of mid-gray between the panels of the figure.
@@ -46,7 +50,7 @@ def set_psnr(cleans: Sequence[np.ndarray], images: Sequence[np.ndarray]) -> floa
   """PSNR (dB) over all pixels of the set: 10 log10(255² / MSE), MSE over every pixel."""
   sse = sum(float(np.sum((c.astype(np.float64) - i.astype(np.float64)) ** 2))
             for c, i in zip(cleans, images))
-  return stage_lib.psnr_from_sse(sse, sum(int(c.size) for c in cleans))
+  return metrics.psnr_from_sse(sse, sum(int(c.size) for c in cleans))
 
 
 def judge_readings(judge, judge_variables, images: Sequence[np.ndarray], patches: Sequence[dict],
@@ -172,22 +176,20 @@ def run(model_path: str | None, num_pages: int, use_tesseract: bool, use_judge: 
         num_workers: int = 1, book_config: str = "default") -> dict:
   """Measures the DnCNN; prints the table, writes `out_dir/eval_dequant.json` and the figure.
   `book_config`: the `book_patches` config whose test pages (and degradation) are used."""
-  import jax  # pylint: disable=g-import-not-at-top
   _check_settings(num_pages, batch_size, time_batches, time_repeats, figure_rows)
-  degrade_factor = ocr_judge.book_config(book_config).degrade_factor
+  degrade_factor = builders.book_config(book_config).degrade_factor
   start = time.time()
   model, variables = api.load(model_path)  # CheckpointError before any work.
   judge = judge_variables = box_reader = None
   if use_judge:
-    from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
     judge, judge_variables = ocr_api.load(judge_path)
     box_reader = ocr_judge.make_box_reader(judge)
   if use_tesseract and not tesseract.available():
     raise errors.DependencyError(
         f"tesseract is not installed ({tesseract.INSTALL_HINT}); or pass --tesseract=false.")
 
-  with ocr_judge.worker_pool(num_workers) as pool:
-    pages, patches = ocr_judge.book_test_patches(num_pages, pool, book_config)
+  with test_sets.worker_pool(num_workers) as pool:
+    pages, patches = test_sets.book_test_patches(num_pages, pool, book_config)
   texts = [patch["text"] for patch in patches]
   images = {"degraded": [p["degraded"] for p in patches], "clean": [p["clean"] for p in patches]}
   restore_start = time.perf_counter()
@@ -210,7 +212,6 @@ def run(model_path: str | None, num_pages: int, use_tesseract: bool, use_judge: 
 
   page = None
   if time_whole_page:
-    from tfic_jax.detect import pages as book_pages  # pylint: disable=g-import-not-at-top
     page = book_pages.render("test", 0, book_config).degraded  # The page of `pages[0]`.
   speed = {
       "patches_per_second": time_restoration(model, variables, images["degraded"][0],

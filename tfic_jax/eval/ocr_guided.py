@@ -1,13 +1,13 @@
-r"""Measurement of the OCR-guided refinement (paper §4.6, Fig. 10): `launch.eval_dequant
---ocr_guided`.
+r"""Measurement of the OCR-guided refinement (paper §4.6, Fig. 10): `configs/eval_dequant.py`
+with `ocr_guided`.
 
-On the book test patches of `evaluate` (`ocr_judge.book_test_patches`), five versions of every
+On the book test patches of `eval.dequant` (`test_sets.book_test_patches`), five versions of every
 patch: degraded, D1 (the DnCNN), OCR-guided (D1 + CRAFT on D1's output + D2 on the detected
 words, pasted back: `ocr_guided.refine_page`, the paper's chain), OCR-guided with the
 ground-truth word boxes instead of CRAFT's (what D2 does where the words are known) and clean.
 Each is read three ways: through the full page-OCR pipeline (CRAFT + the judge,
-`detect.page_ocr.read_page`: the Part B measure of issue 8), by the judge in the ground-truth
-word boxes (as `evaluate` for D1) and by Tesseract (psm 6, whole patch); plus PSNR and a
+`chains.page_ocr.read_page`: the Part B measure of issue 8), by the judge in the ground-truth
+word boxes (as `eval.dequant` for D1) and by Tesseract (psm 6, whole patch); plus PSNR and a
 picture like Fig. 10 (degraded | D1 | clean | OCR-guided | OCR-guided, ground-truth boxes).
 """
 
@@ -16,15 +16,19 @@ import pathlib
 import sys
 import time
 
+import jax
 import numpy as np
 
 from tfic_jax import errors
 from tfic_jax import imageio
 from tfic_jax import metrics
-from tfic_jax.dequant import evaluate
-from tfic_jax.dequant import ocr_guided
+from tfic_jax.chains import ocr_guided
+from tfic_jax.chains import page_ocr
+from tfic_jax.data import test_sets
+from tfic_jax.eval import dequant as dequant_eval
 from tfic_jax.eval import ocr_judge
 from tfic_jax.eval import tesseract
+from tfic_jax.ocr import api as ocr_api
 
 KINDS = ("degraded", "d1", "ocr_guided", "ocr_guided_gt_boxes", "clean")
 LABELS = {"degraded": "degraded (input)", "d1": "D1 (DnCNN)",
@@ -84,9 +88,6 @@ def run(d2_path: str | None, d1_path: str | None = None, craft_path: str | None 
   """Measures the chain; prints the table, writes `out_dir/eval_dequant_ocr.json` (with every
   reading) and the figure. `book_config`: the `book_patches` config of the test pages;
   `paste_margin`: pixels around each word box that D2's output replaces too."""
-  import jax  # pylint: disable=g-import-not-at-top
-  from tfic_jax.detect import page_ocr  # pylint: disable=g-import-not-at-top
-  from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
   if num_pages < 1:
     raise errors.TficError(f"--num_pages must be >= 1, got {num_pages}")
   if figure_rows < 1:
@@ -102,8 +103,8 @@ def run(d2_path: str | None, d1_path: str | None = None, craft_path: str | None 
   judge, judge_variables = ocr_api.load(judge_path)
   box_reader = ocr_judge.make_box_reader(judge)
 
-  with ocr_judge.worker_pool(num_workers) as pool:
-    pages, patches = ocr_judge.book_test_patches(num_pages, pool, book_config)
+  with test_sets.worker_pool(num_workers) as pool:
+    pages, patches = test_sets.book_test_patches(num_pages, pool, book_config)
   texts = [patch["text"] for patch in patches]
   images, num_refined = restore_all(d1, detector, d2, patches, window, paste_margin)
   images["degraded"] = [p["degraded"] for p in patches]
@@ -111,12 +112,12 @@ def run(d2_path: str | None, d1_path: str | None = None, craft_path: str | None 
 
   results, readings = {}, {kind: {} for kind in KINDS}
   for kind in KINDS:
-    psnr = evaluate.set_psnr(images["clean"], images[kind])
+    psnr = dequant_eval.set_psnr(images["clean"], images[kind])
     readings[kind]["page_ocr"] = [
         page_ocr.read_page(detector[0], detector[1], judge, judge_variables, image).text
         for image in images[kind]]
-    readings[kind]["judge"] = evaluate.judge_readings(judge, judge_variables, images[kind],
-                                                      patches, box_reader)
+    readings[kind]["judge"] = dequant_eval.judge_readings(judge, judge_variables, images[kind],
+                                                          patches, box_reader)
     if use_tesseract:
       readings[kind]["tesseract"] = tesseract.read_many(
           images[kind], psm=ocr_judge.TESSERACT_BLOCK_PSM, num_workers=num_workers)
@@ -126,8 +127,8 @@ def run(d2_path: str | None, d1_path: str | None = None, craft_path: str | None 
 
   if figure_path is not None:
     rows = [[images[k][i] for k in FIGURE_KINDS]
-            for i in evaluate.pick_figure_patches(patches, figure_rows)]
-    imageio.save_image(figure_path, evaluate.figure(rows))
+            for i in dequant_eval.pick_figure_patches(patches, figure_rows)]
+    imageio.save_image(figure_path, dequant_eval.figure(rows))
 
   report = {
       "command": " ".join(sys.argv),
@@ -146,9 +147,9 @@ def run(d2_path: str | None, d1_path: str | None = None, craft_path: str | None 
       "figure": str(figure_path) if figure_path is not None else None,
       "figure_columns": list(FIGURE_KINDS),
       "seconds": time.time() - start,
-      "readings": evaluate.patch_readings(patches, readings, KINDS,
-                                          [{"words_refined": n} for n in num_refined]),
+      "readings": dequant_eval.patch_readings(patches, readings, KINDS,
+                                              [{"words_refined": n} for n in num_refined]),
   }
   print(format_table(report))
-  evaluate.write_report(report, out_dir, "eval_dequant_ocr.json", report["seconds"])
+  dequant_eval.write_report(report, out_dir, "eval_dequant_ocr.json", report["seconds"])
   return report

@@ -13,6 +13,9 @@ import ml_collections
 import numpy as np
 
 from tfic_jax import errors
+from tfic_jax import metrics
+from tfic_jax.data import book
+from tfic_jax.data import pipeline
 from tfic_jax.dequant import api
 from tfic_jax.dequant import losses
 from tfic_jax.train import stage as stage_lib
@@ -48,7 +51,6 @@ class DnCNNStage(stage_lib.Stage):
 
   def __init__(self, config: ml_collections.ConfigDict):
     super().__init__(config)
-    from tfic_jax.data import book  # pylint: disable=g-import-not-at-top
     self.model = api.build(config)
     self.crop = check_crop(config.data.get("crop", (book.PATCH_HEIGHT, book.PATCH_WIDTH)),
                            book.PATCH_HEIGHT, book.PATCH_WIDTH)
@@ -63,7 +65,6 @@ class DnCNNStage(stage_lib.Stage):
   # --- Data. ---------------------------------------------------------------------------------
 
   def _load(self, split: str, data_dir):
-    from tfic_jax.data import pipeline  # pylint: disable=g-import-not-at-top
     return pipeline.config_split(self.config.data, split, data_dir)
 
   def train_source(self, data_dir):
@@ -126,13 +127,7 @@ class DnCNNStage(stage_lib.Stage):
       return {"psnr_restored": float("nan"), "psnr_degraded": float("nan"), "num_examples": 0}
     num_pixels = num_examples * pixels_per_example
     return {
-        "psnr_restored": psnr_from_sse(sums["sse_restored"], num_pixels),
-        "psnr_degraded": psnr_from_sse(sums["sse_degraded"], num_pixels),
+        "psnr_restored": metrics.psnr_from_sse(sums["sse_restored"], num_pixels),
+        "psnr_degraded": metrics.psnr_from_sse(sums["sse_degraded"], num_pixels),
         "num_examples": num_examples,
     }
-
-
-def psnr_from_sse(sse: float, num_pixels: int) -> float:
-  """PSNR (dB) of 0..255 images from a sum of squared errors over `num_pixels` samples."""
-  mse = sse / num_pixels
-  return float("inf") if mse == 0 else float(10.0 * np.log10(255.0 ** 2 / mse))

@@ -1,4 +1,4 @@
-"""Rate–distortion evaluation of learned codecs against the classical ones (`launch.eval_codec`).
+"""Rate–distortion evaluation of learned codecs against the classical ones (`configs/eval_codec.py`).
 
 For each learned codec (a workdir, model dir or shipped name) on the synthetic test lines:
 every image goes through real files (`bitstream.compress` → bytes → `decompress`), so the
@@ -11,8 +11,8 @@ envelope over all settings, and BD-rates (PSNR) of the learned curve against eac
 
 import dataclasses
 import json
-import time
 from pathlib import Path
+import time
 from typing import Sequence
 
 import jax.numpy as jnp
@@ -21,6 +21,7 @@ import numpy as np
 from tfic_jax import metrics
 from tfic_jax.codec import api
 from tfic_jax.codec import bitstream
+from tfic_jax.eval import baselines
 from tfic_jax.eval import bjontegaard
 from tfic_jax.eval import classical
 
@@ -44,8 +45,7 @@ class Point:
 
 def test_images(num_images: int, height: int, width: int, split: str = "test") -> list[dict]:
   """The synthetic test lines, rendered exactly as the tfds test split renders them."""
-  from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
-  from tfic_jax.eval import baselines  # pylint: disable=g-import-not-at-top
+  from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top  (deferred: tfds)
   font_split = "heldout" if split == "test_heldout_fonts" else "seen"
   return baselines.render_test_images(num_images, height, width,
                                       builders.SYNTH_SPLIT_SEEDS[split], font_split)
@@ -136,9 +136,9 @@ def format_table(points: Sequence[Point]) -> str:
 
 
 def plot(curves: dict[str, Sequence[Point]], path: Path, title: str) -> None:
-  import matplotlib  # pylint: disable=g-import-not-at-top
+  import matplotlib  # pylint: disable=g-import-not-at-top  (deferred: matplotlib)
   matplotlib.use("Agg")
-  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top  (deferred: matplotlib)
   fig, ax = plt.subplots(figsize=(6, 4.2))
   for name, pts in curves.items():
     r, q = bjontegaard.envelope([p.bpp for p in pts], [p.psnr for p in pts])

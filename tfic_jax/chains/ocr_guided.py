@@ -19,14 +19,22 @@ refinement") says why windows rather than resized crops.
 import dataclasses
 import functools
 import math
-from typing import Optional, Sequence
+import time
+from typing import Optional
+from typing import Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from tfic_jax import errors
+from tfic_jax import imageio
+from tfic_jax import metrics
+from tfic_jax import zoo
+from tfic_jax.data import pages
 from tfic_jax.dequant import api
+from tfic_jax.detect import api as detect_api
+from tfic_jax.ocr import api as ocr_api
 
 STAGE = "dequant_ocr"
 DEFAULT_MODEL = "dequant_ocr_default"
@@ -53,11 +61,10 @@ def check_window(window) -> tuple[int, int]:
 def ground_truth_words(text: str, char_boxes: np.ndarray
                        ) -> tuple[list[str], np.ndarray, np.ndarray]:
   """The visible words of a book patch in reading order: (texts, tight boxes [N, 4], boxes of
-  their line's height [N, 4]) (`ocr_judge.word_boxes_by_line`)."""
-  from tfic_jax.eval import ocr_judge  # pylint: disable=g-import-not-at-top
+  their line's height [N, 4]) (`pages.word_boxes_by_line`)."""
   words = [word for line in (text.split("\n") if text else []) for word in line.split()]
-  tight = ocr_judge.word_boxes_by_line(text, char_boxes, "word")
-  line = ocr_judge.word_boxes_by_line(text, char_boxes, "line")
+  tight = pages.word_boxes_by_line(text, char_boxes, "word")
+  line = pages.word_boxes_by_line(text, char_boxes, "line")
   concat = lambda lines: (np.concatenate(lines) if lines else np.zeros((0, 4), np.float32))
   return words, concat(tight), concat(line)
 
@@ -67,15 +74,14 @@ def match_words(detected: np.ndarray, ground_truth: np.ndarray,
   """For each detected box [N, 4], the index of its ground-truth box [M, 4], or −1.
 
   One to one, greedily by decreasing IoU, pairs of IoU ≥ `iou_threshold` only (the matching
-  of the detection evaluation, `detect.evaluate.match`).
+  of the detection evaluation, `tfic_jax.eval.detect.match`).
   """
-  from tfic_jax.detect import evaluate  # pylint: disable=g-import-not-at-top
   detected = np.asarray(detected, np.float32).reshape(-1, 4)
   ground_truth = np.asarray(ground_truth, np.float32).reshape(-1, 4)
   matched = np.full(len(detected), -1, np.int64)
   if not len(detected) or not len(ground_truth):
     return matched
-  iou = evaluate.box_iou(detected, ground_truth)
+  iou = metrics.box_iou(detected, ground_truth)
   pairs = np.argwhere(iou >= iou_threshold)
   order = np.argsort(-iou[pairs[:, 0], pairs[:, 1]], kind="stable")
   used = set()
@@ -124,7 +130,6 @@ def refine_windows(d2: api.Dequantizer, d2_variables: dict, windows) -> jax.Arra
 def window_crops(ocr_model, windows, boxes) -> jax.Array:
   """The recognizer's input [N, h', w', 1] in [0, 1] of one box per window (boxes [N, 4] in
   window pixels), cut by its own word crop (`ocr.api.crop_words`)."""
-  from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
 
   def one(window, box):
     return ocr_api.crop_words(ocr_model, window, box[None])[0]
@@ -138,40 +143,36 @@ def window_crops(ocr_model, windows, boxes) -> jax.Array:
 def load_d2(path=None) -> tuple[api.Dequantizer, dict]:
   """A trained D2: a "dequant_ocr" workdir, model directory or shipped name (default:
   models/dequant_ocr_default). Raises CheckpointError (naming the training command) if none."""
-  from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
   if path is None:
-    if not (checkpoint.MODELS_DIR / DEFAULT_MODEL).is_dir():
+    if not (zoo.MODELS_DIR / DEFAULT_MODEL).is_dir():
       raise errors.CheckpointError(
-          f"No OCR-guided D2 is shipped ({checkpoint.MODELS_DIR / DEFAULT_MODEL} does not "
+          f"No OCR-guided D2 is shipped ({zoo.MODELS_DIR / DEFAULT_MODEL} does not "
           f"exist). Train one with `{TRAIN_COMMAND}` and pass --d2_workdir=workdirs/"
           "dequant_ocr_small.")
     path = DEFAULT_MODEL
-  config = checkpoint.load_config(path)
+  config = zoo.load_config(path)
   if config.get("stage") != STAGE:
     raise errors.CheckpointError(
         f"{path}: a {config.get('stage')!r} model, not an OCR-guided D2 (stage {STAGE!r}).")
   model = api.build(config)
-  variables = checkpoint.load_variables(path)
+  variables = zoo.load_variables(path)
   variables = {k: variables[k] for k in ("params", "batch_stats") if k in variables}
-  checkpoint.check_same_structure(variables, model.abstract_variables(), str(path))
+  zoo.check_same_structure(variables, model.abstract_variables(), str(path))
   return model, variables
 
 
 def trained_window(d2_path=None) -> tuple[int, int]:
   """The word window (height, width) a D2 was trained on (its `config.data.window`), which
   is the one to refine with."""
-  from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
-  data = checkpoint.load_config(d2_path or DEFAULT_MODEL).get("data", {})
+  data = zoo.load_config(d2_path or DEFAULT_MODEL).get("data", {})
   return check_window(data.get("window", WINDOW))
 
 
 def load_chain(d2_path=None, d1_path=None, craft_path=None):
   """(d1, detector, d2) pairs of (model, variables). D1 and CRAFT default to those D2 was
   trained with (its `config.frozen`), else the shipped ones."""
-  from tfic_jax.detect import api as detect_api  # pylint: disable=g-import-not-at-top
-  from tfic_jax.train import checkpoint  # pylint: disable=g-import-not-at-top
   d2 = load_d2(d2_path)
-  frozen = checkpoint.load_config(d2_path or DEFAULT_MODEL).get("frozen", {})
+  frozen = zoo.load_config(d2_path or DEFAULT_MODEL).get("frozen", {})
   d1 = api.load(d1_path or frozen.get("d1") or None)
   detector = detect_api.load(craft_path or frozen.get("craft") or None)
   return d1, detector, d2
@@ -266,7 +267,6 @@ def refine_page(d1, detector, d2, image, boxes: Optional[np.ndarray] = None,
     image: uint8 or [0, 1] float [H, W(, 1)] (grayscale; see `dequant.api.check_input`).
     window: D2's word window (`trained_window`); paste_margin: see `refine_words`.
   """
-  from tfic_jax.detect import api as detect_api  # pylint: disable=g-import-not-at-top
   d1_model, d1_variables = d1
   d1_output = api.restore_image(d1_model, d1_variables, image)
   if boxes is None:
@@ -282,8 +282,6 @@ def dequantize_file(input_path, output_path, d2_path=None, d1_path=None,
                     craft_path=None) -> dict:
   """`launch.dequantize --ocr-guided`: reads a degraded image (grayscale), runs the chain and
   writes the result. Returns {"shape", "seconds", "num_words", "d2"}."""
-  import time  # pylint: disable=g-import-not-at-top
-  from tfic_jax import imageio  # pylint: disable=g-import-not-at-top
   image = imageio.load_image(input_path, "L")
   api._check_output_path(output_path)  # pylint: disable=protected-access
   d1, detector, d2 = load_chain(d2_path, d1_path, craft_path)

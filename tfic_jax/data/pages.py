@@ -1,5 +1,5 @@
-"""Book pages for CRAFT: rendered with exact character boxes, clean, degraded or restored by a
-DnCNN (D1), and crops.
+"""Book pages for CRAFT: rendered with exact character boxes, clean or degraded, and crops
+(restored by a DnCNN: `tfic_jax.dequant.pages`).
 
 Pages are those of a `book_patches` config (`book_config`, default "default";
 `tfic_jax.data.book`, seed `builders.BOOK_SEED`, the config's 80/20 page split, type size and
@@ -15,7 +15,6 @@ returns the crop and the boxes in crop coordinates.
 import dataclasses
 import functools
 import threading
-import zlib
 
 import cv2
 import numpy as np
@@ -25,53 +24,30 @@ from tfic_jax.data import book
 
 DEFAULT_BOOK_CONFIG = "default"
 # "restored": the degraded page after a DnCNN (D1), which is what CRAFT sees in the OCR-guided
-# chain (`restored_image`).
+# chain (`tfic_jax.dequant.pages`: a model's output, so not made here).
 KINDS = ("clean", "degraded", "restored")
 # The data pipeline's threads share the page cache; gathering the corpus (`ast.parse`) is not
 # thread-safe, and one render per page is enough.
 _RENDER_LOCK = threading.Lock()
-_RESTORE_LOCK = threading.Lock()
-_RESTORED: dict = {}  # (page_index, crc32 of the degraded page, restorer) → uint8 [H, W, 1]
 
 
 @dataclasses.dataclass(frozen=True)
 class BookPage:
   clean: np.ndarray  # uint8 [H, W, 1]
   degraded: np.ndarray  # uint8 [H, W, 1]: book.degrade (the config's factor down, JPEG, up)
-  # (restored: `image("restored", restorer)`, computed on demand and cached.)
   char_boxes: np.ndarray  # float32 [N, 4] (x0, y0, x1, y1), reading order
   char_word: np.ndarray  # int32 [N] page word id of each character
   word_boxes: np.ndarray  # float32 [M, 4] union of each word's character boxes, word order
   page_index: int
 
-  def image(self, kind: str, restorer: str | None = None) -> np.ndarray:
-    """The clean, degraded or restored page; "restored" needs `restorer` (a DnCNN)."""
+  def image(self, kind: str) -> np.ndarray:
+    """The clean or degraded page (a restored one: `dequant.pages.page_image`)."""
     if kind not in KINDS:
       raise errors.TficError(f"page kind {kind!r}: use one of {KINDS}")
     if kind == "restored":
-      if not restorer:
-        raise errors.TficError("page kind 'restored' needs a restorer (a DnCNN model, e.g. "
-                               "config.data.restorer = 'dncnn_default')")
-      return restored_image(self.page_index, self.degraded, restorer)
+      raise errors.TficError("page kind 'restored' needs a restorer (a DnCNN model): "
+                             "tfic_jax.dequant.pages.page_image(page, 'restored', restorer)")
     return self.clean if kind == "clean" else self.degraded
-
-
-@functools.lru_cache(maxsize=4)
-def load_restorer(restorer: str):
-  """(Dequantizer, variables) of a DnCNN: a workdir, model directory or shipped model name."""
-  from tfic_jax.dequant import api as dequant_api  # pylint: disable=g-import-not-at-top
-  return dequant_api.load(restorer)
-
-
-def restored_image(page_index: int, degraded: np.ndarray, restorer: str) -> np.ndarray:
-  """`degraded` (a whole page or a patch) restored by the DnCNN `restorer`; cached per page
-  and restorer (one restoration per page, shared by the pipeline's threads)."""
-  from tfic_jax.dequant import api as dequant_api  # pylint: disable=g-import-not-at-top
-  key = (int(page_index), zlib.crc32(np.ascontiguousarray(degraded).tobytes()), restorer)
-  with _RESTORE_LOCK:
-    if key not in _RESTORED:
-      _RESTORED[key] = dequant_api.restore_image(*load_restorer(restorer), degraded)
-    return _RESTORED[key]
 
 
 def word_boxes_of(char_boxes: np.ndarray, char_word: np.ndarray) -> np.ndarray:
@@ -81,6 +57,42 @@ def word_boxes_of(char_boxes: np.ndarray, char_word: np.ndarray) -> np.ndarray:
                            char_boxes[char_word == w, 2:].max(0)])
            for w in np.unique(char_word)]
   return np.asarray(boxes, np.float32).reshape(-1, 4)
+
+
+WORD_BOX_HEIGHTS = ("line", "word")
+
+
+def word_boxes_by_line(text: str, char_boxes: np.ndarray,
+                       box_height: str = "line") -> list[np.ndarray]:
+  """Per line of a book patch, the boxes [N, 4] of its visible words, in reading order.
+
+  A word's horizontal extent is that of its characters' boxes (`char_boxes` follow the
+  non-whitespace characters of `text`), so whole words get exactly their ground-truth word box
+  and words cut at the patch border the box of their visible letters. `box_height`: "line"
+  (default) gives every word the vertical extent of its line's visible characters (the line
+  box, so that the words of a line share one scale and keep their x-height), "word" the tight
+  vertical extent of the word's own characters (the ground-truth word box).
+  """
+  if box_height not in WORD_BOX_HEIGHTS:
+    raise errors.TficError(f"box_height must be one of {WORD_BOX_HEIGHTS}, got {box_height!r}")
+  char_boxes = np.asarray(char_boxes, np.float32).reshape(-1, 4)
+  lines, cursor = [], 0
+  for line in text.split("\n") if text else []:
+    boxes = []
+    line_start = cursor
+    for word in line.split():
+      chars = char_boxes[cursor:cursor + len(word)]
+      boxes.append([*chars[:, :2].min(0), *chars[:, 2:].max(0)])
+      cursor += len(word)
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+    if box_height == "line" and len(boxes):
+      line_chars = char_boxes[line_start:cursor]
+      boxes[:, 1], boxes[:, 3] = line_chars[:, 1].min(), line_chars[:, 3].max()
+    lines.append(boxes)
+  if cursor != len(char_boxes):
+    raise errors.DatasetError(
+        f"book patch: {len(char_boxes)} character boxes for {cursor} characters of its text")
+  return lines
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,9 +109,8 @@ class BookSetup:
 @functools.lru_cache(maxsize=None)
 def book_setup(book_config: str = DEFAULT_BOOK_CONFIG) -> BookSetup:
   """The pages of `book_patches/<book_config>`; TficError naming the valid configs otherwise."""
-  from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
-  from tfic_jax.eval import ocr_judge  # pylint: disable=g-import-not-at-top
-  config = ocr_judge.book_config(book_config or DEFAULT_BOOK_CONFIG)
+  from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top  (deferred: tfds)
+  config = builders.book_config(book_config or DEFAULT_BOOK_CONFIG)
   return BookSetup(name=config.name, spec=builders.page_spec(config),
                    num_pages=int(config.num_pages), degrade_factor=float(config.degrade_factor),
                    jpeg_quality=int(config.jpeg_quality), seed=builders.BOOK_SEED)

@@ -10,10 +10,18 @@ truth words, H-mean their harmonic mean, all pooled over the evaluated images.
 
 import dataclasses
 
+import jax
 import numpy as np
 
 from tfic_jax import errors
+from tfic_jax import metrics
+from tfic_jax.chains import page_ocr
+from tfic_jax.data import pages
+from tfic_jax.data import test_sets
+from tfic_jax.dequant import pages as restored_pages
+from tfic_jax.detect import api
 from tfic_jax.detect import postprocess
+from tfic_jax.ocr import api as ocr_api
 
 IOU_THRESHOLD = 0.5
 
@@ -38,33 +46,12 @@ class Counts:
             "num_detections": self.detections, "num_words": self.ground_truth}
 
 
-def box_area(boxes: np.ndarray) -> np.ndarray:
-  boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
-  return np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
-
-
-def intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-  """Pairwise intersection areas [N, M] of boxes [N, 4] and [M, 4]."""
-  a = np.asarray(a, np.float32).reshape(-1, 4)
-  b = np.asarray(b, np.float32).reshape(-1, 4)
-  width = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
-  height = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
-  return np.clip(width, 0, None) * np.clip(height, 0, None)
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-  """Pairwise IoU [N, M] of axis-aligned boxes (x0, y0, x1, y1)."""
-  inter = intersection(a, b)
-  union = box_area(a)[:, None] + box_area(b)[None, :] - inter
-  return inter / np.maximum(union, 1e-9)
-
-
 def match(detections: np.ndarray, ground_truth: np.ndarray, dont_care: np.ndarray = None,
           iou_threshold: float = IOU_THRESHOLD) -> Counts:
   """Counts of one image (see the module docstring)."""
   detections = np.asarray(detections, np.float32).reshape(-1, 4)
   ground_truth = np.asarray(ground_truth, np.float32).reshape(-1, 4)
-  iou = box_iou(detections, ground_truth)
+  iou = metrics.box_iou(detections, ground_truth)
   pairs = np.argwhere(iou >= iou_threshold)
   order = np.argsort(-iou[pairs[:, 0], pairs[:, 1]], kind="stable")
   used_det, used_gt = set(), set()
@@ -75,8 +62,8 @@ def match(detections: np.ndarray, ground_truth: np.ndarray, dont_care: np.ndarra
   unmatched = np.setdiff1d(np.arange(len(detections)), list(used_det))
   ignored = 0
   if dont_care is not None and len(unmatched) and np.size(dont_care):
-    covered = intersection(detections[unmatched], dont_care).max(axis=1)
-    ignored = int(np.sum(covered >= 0.5 * box_area(detections[unmatched])))
+    covered = metrics.box_intersection(detections[unmatched], dont_care).max(axis=1)
+    ignored = int(np.sum(covered >= 0.5 * metrics.box_area(detections[unmatched])))
   return Counts(matched=len(used_det), detections=len(detections) - ignored,
                 ground_truth=len(ground_truth))
 
@@ -108,7 +95,6 @@ def patch_dont_care(page_word_boxes: np.ndarray, corner, width: int, height: int
   """Boxes [N, 4] (patch coordinates, clipped to it) of the words of the page that a patch
   window at `corner` (left, top) cuts: partly visible words, whose visible part a detector
   may rightly find, including lines cut through their height."""
-  from tfic_jax.detect import pages  # pylint: disable=g-import-not-at-top
   boxes = pages.to_crop(page_word_boxes, corner, 1.0)
   _, partly = pages.boxes_inside(boxes, width, height)
   return np.clip(boxes[partly], 0, [width, height, width, height])
@@ -122,13 +108,11 @@ def evaluate_pages(detector, variables, num_pages: int, kinds=("clean", "degrade
   """{kind: Counts.summary()} over the first `num_pages` whole test pages of
   `book_patches/<book_config>`; the "restored" kind is the degraded page after the DnCNN
   `restorer`."""
-  from tfic_jax.detect import api  # pylint: disable=g-import-not-at-top
-  from tfic_jax.detect import pages  # pylint: disable=g-import-not-at-top
   counts = {kind: Counts() for kind in kinds}
   for position in range(num_pages):
     page = pages.render("test", position, book_config)
     for kind in kinds:
-      found = api.detect(detector, variables, page.image(kind, restorer))
+      found = api.detect(detector, variables, restored_pages.page_image(page, kind, restorer))
       counts[kind] += match(found.boxes, page.word_boxes)
   return {kind: {**c.summary(), "num_images": num_pages} for kind, c in counts.items()}
 
@@ -148,17 +132,13 @@ def evaluate_patches(detector, variables, patches: list, kinds=("clean", "degrad
   text read through the detector (`ocr_detected`) and through the tight ground-truth boxes of
   the visible words (`ocr_gt_boxes`, `visible_words_by_line`), with the same recognizer.
   """
-  from tfic_jax import metrics  # pylint: disable=g-import-not-at-top
-  from tfic_jax.detect import api  # pylint: disable=g-import-not-at-top
-  from tfic_jax.detect import page_ocr  # pylint: disable=g-import-not-at-top
-  from tfic_jax.detect import pages  # pylint: disable=g-import-not-at-top
   test_pages = list(pages.page_indices("test", book_config))
   results = {}
   for kind in kinds:
     counts, detected_texts, gt_box_texts = Counts(), [], []
     for patch in patches:
       page = pages.render("test", test_pages.index(int(patch["page"])), book_config)
-      image = (pages.restored_image(page.page_index, patch["degraded"], _needs(restorer))
+      image = (restored_pages.restored_image(page.page_index, patch["degraded"], _needs(restorer))
                if kind == "restored" else patch[kind])
       dont_care = patch_dont_care(page.word_boxes, patch["corner"], image.shape[1],
                                   image.shape[0])
@@ -189,25 +169,20 @@ def _needs(restorer: str | None) -> str:
 def run(detector_path=None, ocr_path=None, num_pages: int = 10, patch_pages: int = 10,
         kinds=("clean", "degraded"), page_ocr_enabled: bool = True,
         restorer: str | None = None, book_config: str = "default") -> dict:
-  """Everything `launch.eval_detect` reports: detection on whole test pages and on test
+  """Everything `configs/eval_detect.py` reports: detection on whole test pages and on test
   patches, and page OCR on the patches (see docs/results.md). `restorer`: the DnCNN (D1)
   that makes the "restored" kind; `book_config`: the `book_patches` config of the pages."""
-  import jax  # pylint: disable=g-import-not-at-top
-  from tfic_jax.detect import api  # pylint: disable=g-import-not-at-top
-  from tfic_jax.eval import ocr_judge  # pylint: disable=g-import-not-at-top
-  from tfic_jax.detect import pages  # pylint: disable=g-import-not-at-top
   unknown = sorted(set(kinds) - set(pages.KINDS))
   if unknown:
     raise errors.TficError(f"kinds: unknown {unknown}; use {', '.join(pages.KINDS)}")
   setup = pages.book_setup(book_config)  # A bad config name fails before any work.
   detector, variables = api.load(detector_path)
   if "restored" in kinds:
-    pages.load_restorer(_needs(restorer))  # A missing D1 fails before any work.
+    restored_pages.load_restorer(_needs(restorer))  # A missing D1 fails before any work.
   ocr = None
   if page_ocr_enabled:
-    from tfic_jax.ocr import api as ocr_api  # pylint: disable=g-import-not-at-top
     ocr = ocr_api.load(ocr_path)
-  _, patches = ocr_judge.book_test_patches(patch_pages, builder_config=book_config)
+  _, patches = test_sets.book_test_patches(patch_pages, builder_config=book_config)
   report = {
       "detector": {"path": str(detector_path or api.DEFAULT_MODEL),
                    "num_params": detector.num_params(), **detector.fields,

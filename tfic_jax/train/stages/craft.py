@@ -13,8 +13,8 @@ all pixels with target ≥ 0.1 plus the `loss.neg_ratio`× as many hardest other
 reference's training code).
 
 Evaluation: fixed crops of test pages at exactly `mag_ratio`, one set per kind in
-`data.eval_kinds` (clean, degraded, restored); word boxes by
-the reference post-processing; precision / recall / H-mean at IoU ≥ 0.5 (`evaluate.py`).
+`data.eval_kinds` (clean, degraded, restored); word boxes by the reference post-processing;
+precision / recall / H-mean at IoU ≥ 0.5 (`tfic_jax/eval/detect.py`).
 """
 
 from typing import Mapping
@@ -24,11 +24,12 @@ import ml_collections
 import numpy as np
 
 from tfic_jax import errors
+from tfic_jax.data import pages
+from tfic_jax.dequant import pages as restored_pages
 from tfic_jax.detect import api
-from tfic_jax.detect import evaluate
 from tfic_jax.detect import heatmaps
-from tfic_jax.detect import pages
 from tfic_jax.detect import postprocess
+from tfic_jax.eval import detect as detect_eval
 from tfic_jax.train import stage as stage_lib
 
 INPUTS = ("clean", "degraded", "restored", "mix")
@@ -87,7 +88,7 @@ class CraftStage(stage_lib.Stage):
       if not self.restorer:
         raise errors.TficError("restored pages need config.data.restorer (a DnCNN, e.g. "
                                "'dncnn_default')")
-      pages.load_restorer(self.restorer)  # A missing D1 fails here, not in a data thread.
+      restored_pages.load_restorer(self.restorer)  # A missing D1 fails here, not in a data thread.
 
   def _uses_restored(self) -> bool:
     data = self.config.data
@@ -120,7 +121,7 @@ class CraftStage(stage_lib.Stage):
     return data.input
 
   def _example(self, page: pages.BookPage, kind: str, corner, scale: float, size: int) -> dict:
-    image, boxes = pages.crop(page.image(kind, self.restorer), page.char_boxes, corner, scale,
+    image, boxes = pages.crop(restored_pages.page_image(page, kind, self.restorer), page.char_boxes, corner, scale,
                               size)
     inside, partly = pages.boxes_inside(boxes, size)
     visible = inside | partly
@@ -177,15 +178,15 @@ class CraftStage(stage_lib.Stage):
     return {"maps": maps, "mse": jnp.mean(jnp.square(maps - targets), axis=(1, 2, 3))}
 
   def eval_summary(self, outputs: list, batches: list) -> dict:
-    counts, mses = evaluate.Counts(), []
+    counts, mses = detect_eval.Counts(), []
     for output, batch in zip(outputs, batches):
       mask = np.asarray(batch.get("mask", np.ones(len(output["maps"]), bool)), bool)
       for i in np.flatnonzero(mask):
         maps = output["maps"][i]
         found = postprocess.word_boxes(maps[..., 0], maps[..., 1],
                                        self.detector.thresholds).scaled(2.0)
-        counts += evaluate.match(found.boxes, batch["gt_boxes"][i][:batch["num_gt"][i]],
-                                 batch["ignore_boxes"][i][:batch["num_ignore"][i]])
+        counts += detect_eval.match(found.boxes, batch["gt_boxes"][i][:batch["num_gt"][i]],
+                                    batch["ignore_boxes"][i][:batch["num_ignore"][i]])
         mses.append(float(output["mse"][i]))
     return {**counts.summary(), "map_mse": float(np.mean(mses)) if mses else float("nan")}
 
