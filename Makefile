@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps demo test test-fast clean-venv
+.PHONY: setup system-deps demo test test-fast multihost clean-venv
 
 setup: $(STAMP)
 
@@ -30,6 +30,17 @@ test: setup system-deps
 
 test-fast: setup
 	$(PY) -m pytest -x -q tests
+
+# Two JAX processes x 2 CPU devices on this machine (jax.distributed, as on a pod) against one
+# process with the same 4 devices: the weights agree to float tolerance (docs/training.md).
+MULTIHOST_FLAGS := --config=configs/toy_regression.py --config.optimizer.name=sgd
+multihost: setup
+	rm -rf out/multihost
+	$(PY) scripts/multihost_local.py --num_processes=2 --devices_per_process=2 -- \
+	    $(MULTIHOST_FLAGS) --workdir=out/multihost/two
+	JAX_PLATFORMS=cpu XLA_FLAGS=--xla_force_host_platform_device_count=4 \
+	    $(PY) -m launch.train $(MULTIHOST_FLAGS) --workdir=out/multihost/one
+	$(PY) scripts/multihost_local.py compare out/multihost/one out/multihost/two
 
 clean-venv:
 	rm -rf $(VENV)

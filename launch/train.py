@@ -23,6 +23,8 @@ flags.DEFINE_bool("distributed", False,
 flags.DEFINE_string("coordinator_address", None, "host:port of process 0 (multi-host GPU).")
 flags.DEFINE_integer("num_processes", None, "Number of processes (multi-host GPU).")
 flags.DEFINE_integer("process_id", None, "This process's index (multi-host GPU).")
+flags.DEFINE_integer("initialization_timeout", 300,
+                     "Seconds to wait for every process to reach the coordinator (multi-host).")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -34,7 +36,8 @@ def main(argv):
   from tfic_jax.train import train
   try:
     sharding.maybe_initialize_distributed(
-        FLAGS.distributed, FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)
+        FLAGS.distributed, FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id,
+        FLAGS.initialization_timeout)
     train.train_and_evaluate(FLAGS.config, FLAGS.workdir)
   except errors.TficError as e:
     logging.flush()

@@ -91,18 +91,30 @@ def load_variables(path) -> dict:
   if ckpt_dir is None:
     raise errors.CheckpointError(
         f"{path} has neither {VARIABLES_FILE} nor a {CHECKPOINT_DIR}/ directory.")
-  manager = ocp.CheckpointManager(ckpt_dir.resolve())
-  step = manager.latest_step()
+  step = ocp.CheckpointManager(ckpt_dir.resolve()).latest_step()
   if step is None:
     raise errors.CheckpointError(f"{ckpt_dir} holds no finished checkpoint.")
-  item_names = {p.name for p in (ckpt_dir / str(step)).iterdir()}
-  args = {"params": ocp.args.StandardRestore()}
-  if "model_state" in item_names:
-    args["model_state"] = ocp.args.StandardRestore()
-  restored = manager.restore(step, args=ocp.args.Composite(**args))
+  items = {p.name for p in (ckpt_dir / str(step)).iterdir() if p.is_dir()}
+  # Every item gets its handler, so that reading the metadata names no unknown item.
+  handlers = {name: (ocp.JsonCheckpointHandler() if name == "meta"
+                     else ocp.StandardCheckpointHandler()) for name in items}
+  manager = ocp.CheckpointManager(ckpt_dir.resolve(), item_handlers=handlers)
+  metadata = manager.item_metadata(step)
+  # Restored onto one local device, whatever mesh saved them: a checkpoint written by a pod or
+  # by several processes loads on a workstation (Orbax would otherwise ask for the saving
+  # topology's devices).
+  device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+
+  def target(tree):
+    return jax.tree.map(lambda leaf: jax.ShapeDtypeStruct(leaf.shape, leaf.dtype,
+                                                          sharding=device), tree)
+
+  names = [name for name in ("params", "model_state") if name in items]
+  restored = manager.restore(step, args=ocp.args.Composite(
+      **{name: ocp.args.StandardRestore(target(metadata[name])) for name in names}))
   manager.close()
   variables = {"params": restored["params"]}
-  if "model_state" in args:
+  if "model_state" in names:
     variables.update(restored["model_state"])
   return jax.tree.map(np.asarray, jax.device_get(variables))
 

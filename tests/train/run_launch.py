@@ -44,6 +44,33 @@ def _signal_at_batch(signum: int, at_batch: int) -> None:
   pipeline.train_batches = signalling_train_batches
 
 
+def _log_toy_reads(prefix: str) -> None:
+  """Appends every training example the toy stage's source hands out to PREFIX.<process>."""
+  import threading  # pylint: disable=g-import-not-at-top
+  import jax  # pylint: disable=g-import-not-at-top
+  from tfic_jax.train.stages import toy  # pylint: disable=g-import-not-at-top
+  lock = threading.Lock()
+  real_train_source = toy.ToyStage.train_source
+
+  class LoggedSource:
+
+    def __init__(self, source):
+      self._source = source
+
+    def __len__(self):
+      return len(self._source)
+
+    def __getitem__(self, index):
+      with lock, open(f"{prefix}.{jax.process_index()}", "a") as log:
+        log.write(f"{int(index)}\n")
+      return self._source[index]
+
+  toy.ToyStage.train_source = lambda self, data_dir: LoggedSource(
+      real_train_source(self, data_dir))
+
+
+if os.environ.get("TFIC_TEST_READ_LOG"):
+  _log_toy_reads(os.environ["TFIC_TEST_READ_LOG"])
 if os.environ.get("TFIC_TEST_KILL_AT_BATCH"):
   # A real, uncatchable kill at a deterministic point.
   import signal  # pylint: disable=g-import-not-at-top

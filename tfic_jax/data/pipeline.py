@@ -20,6 +20,7 @@ from typing import Callable
 from typing import Iterator
 
 import jax
+from jax.experimental import multihost_utils
 import numpy as np
 
 from tfic_jax import errors
@@ -143,12 +144,30 @@ def load_split(name: str, split: str, data_dir: str, builder_config: str = 'defa
   """
   _check_names(name, split, builder_config)
   builder = make_builder(name, data_dir, builder_config)
-  if not _is_prepared(builder):
+  missing = not _is_prepared(builder)
+  multi_process = jax.process_count() > 1
+  if multi_process:  # Every process calls this at the same point of a training run.
+    missing = bool(multihost_utils.process_allgather(np.int32(missing)).any())
+  if missing:
     if not build_if_missing:
       raise errors.DatasetError(
           f'{name}/{builder_config} is not built under {data_dir}; build it with: '
           + make_data_command(name, data_dir, builder_config))
-    builder = build(name, data_dir, builder_config, num_workers)
+    if not multi_process:
+      builder = build(name, data_dir, builder_config, num_workers)
+    else:
+      # Process 0 builds, the others wait for it: concurrent builds into one shared data_dir
+      # would corrupt it. Hosts that do not share data_dir must build it themselves first.
+      if jax.process_index() == 0:
+        build(name, data_dir, builder_config, num_workers)
+      multihost_utils.sync_global_devices(f'tfic_jax built {name}/{builder_config}')
+      builder = make_builder(name, data_dir, builder_config)
+      if not _is_prepared(builder):
+        raise errors.DatasetError(
+            f'{name}/{builder_config}: process 0 built it, but this process '
+            f'({jax.process_index()}) does not see it under {data_dir}; on hosts that do not '
+            'share data_dir, build it on each host first with: '
+            + make_data_command(name, data_dir, builder_config))
   return Source(builder.as_data_source(split=split), name, split, builder_config)
 
 

@@ -1,11 +1,16 @@
 """Data parallelism: a 1-D mesh over all devices, batches sharded on 'data', rest replicated."""
 
 import os
-from typing import Any, Mapping
+import socket
+import time
+from typing import Any
+from typing import Mapping
 
 from absl import logging
 import jax
-from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+from jax.sharding import Mesh
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
 import numpy as np
 
 from tfic_jax import errors
@@ -19,12 +24,17 @@ _CLUSTER_ENV_VARS = ("JAX_COORDINATOR_ADDRESS", "SLURM_NTASKS", "OMPI_COMM_WORLD
 def maybe_initialize_distributed(force: bool = False,
                                  coordinator_address: str | None = None,
                                  num_processes: int | None = None,
-                                 process_id: int | None = None) -> bool:
+                                 process_id: int | None = None,
+                                 initialization_timeout: int = 300) -> bool:
   """Calls `jax.distributed.initialize` when asked or when a cluster environment is detected.
 
   Must run before anything touches a JAX device. Explicit arguments (or JAX_NUM_PROCESSES /
   JAX_PROCESS_ID next to JAX_COORDINATOR_ADDRESS) are needed on plain multi-host GPU
-  machines; SLURM, Open MPI and Cloud TPU are detected by JAX itself.
+  machines and for several processes on one machine; SLURM, Open MPI and Cloud TPU are
+  detected by JAX itself. CPU collectives go through gloo (several CPU processes, e.g. the
+  two-process test). A process other than 0 first waits up to `initialization_timeout`
+  seconds for the coordinator (served by process 0) to accept connections, and says so in one
+  line if it never does: JAX itself aborts the process with a C++ stack trace there.
   """
   env_multi = False
   for var in _CLUSTER_ENV_VARS:
@@ -33,7 +43,7 @@ def maybe_initialize_distributed(force: bool = False,
       env_multi = True
   if not (force or env_multi or coordinator_address):
     return False
-  kwargs = {}
+  kwargs = {"initialization_timeout": int(initialization_timeout)}
   coordinator_address = coordinator_address or os.environ.get("JAX_COORDINATOR_ADDRESS")
   if coordinator_address:
     kwargs["coordinator_address"] = coordinator_address
@@ -44,11 +54,42 @@ def maybe_initialize_distributed(force: bool = False,
     kwargs["num_processes"] = num_processes
   if process_id is not None:
     kwargs["process_id"] = process_id
-  jax.distributed.initialize(**kwargs)
+  if coordinator_address and process_id:
+    _wait_for_coordinator(coordinator_address, int(initialization_timeout))
+  if "jax_cpu_collectives_implementation" in jax.config.values:
+    # Collectives between CPU processes (GPU and TPU devices do not use it).
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+  try:
+    jax.distributed.initialize(**kwargs)
+  except ValueError as e:  # No coordinator address and no cluster JAX recognises.
+    raise errors.TficError(
+        f"multi-process training could not start: {e} Give --coordinator_address=HOST:PORT "
+        "(process 0's host; the same on every process) with --num_processes and --process_id, "
+        "or set JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES and JAX_PROCESS_ID "
+        "(docs/training.md).") from None
   logging.info("jax.distributed initialized: process %d of %d, %d local / %d global devices.",
                jax.process_index(), jax.process_count(), jax.local_device_count(),
                jax.device_count())
   return True
+
+
+def _wait_for_coordinator(address: str, timeout: int) -> None:
+  """Returns once `address` (host:port) accepts a TCP connection; TficError after `timeout` s."""
+  host, _, port = address.rpartition(":")
+  if not host or not port.isdigit():
+    raise errors.TficError(f"--coordinator_address={address!r}: expected HOST:PORT")
+  deadline = time.monotonic() + timeout
+  while True:
+    try:
+      with socket.create_connection((host.strip("[]"), int(port)), timeout=2.0):
+        return
+    except OSError:
+      if time.monotonic() >= deadline:
+        raise errors.TficError(
+            f"no coordinator answered at {address} within {timeout} s: process 0 serves it, "
+            "so start process 0 (with the same --coordinator_address) or correct the address"
+        ) from None
+      time.sleep(0.5)
 
 
 def _env_int(name):
