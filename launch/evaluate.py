@@ -41,6 +41,9 @@ def main(argv):
   except errors.TficError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)
+  except OSError as e:  # An unwritable --workdir or output file: one line, no traceback.
+    print(f"error: {e.filename or FLAGS.workdir}: {e.strerror or e}", file=sys.stderr)
+    sys.exit(1)
   if lines:
     print("\n".join(lines))
 

@@ -50,21 +50,26 @@ def main(argv):
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)
 
-  if FLAGS.detect:
-    from tfic_jax.chains import page_ocr  # pylint: disable=g-import-not-at-top
-    for path, image in zip(paths, images):
-      reading = page_ocr.read_page(detector, detector_variables, model, variables, image,
-                                   FLAGS.resize_mode)
-      for line in reading.lines:
-        print(f"{path}\t{line}")
-    return
-
   import jax  # pylint: disable=g-import-not-at-top
+
+  from tfic_jax.chains import page_ocr  # pylint: disable=g-import-not-at-top
   recognize = jax.jit(lambda v, x: api.recognize(model, v, x, FLAGS.resize_mode))
+  failed = 0
   for path, image in zip(paths, images):
-    # Images differ in size: one at a time (each size compiles once).
-    ids = recognize(variables, image[None])
-    print(f"{path}\t{model.decode(ids)[0]}")
+    try:
+      if FLAGS.detect:
+        reading = page_ocr.read_page(detector, detector_variables, model, variables, image,
+                                     FLAGS.resize_mode)
+        for line in reading.lines:
+          print(f"{path}\t{line}")
+      else:
+        # Images differ in size: one at a time (each size compiles once).
+        ids = recognize(variables, image[None])
+        print(f"{path}\t{model.decode(ids)[0]}")
+    except errors.TficError as e:  # e.g. an image too small to read; the others go on.
+      failed += 1
+      print(f"error: {path}: {e}", file=sys.stderr)
+  sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

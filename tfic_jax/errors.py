@@ -14,6 +14,10 @@ class ImageInputError(TficError):
   """An image file or array is missing, unreadable, empty, or of the wrong size or mode."""
 
 
+class OutputError(TficError):
+  """An output path cannot be written: a directory, under a file, or not writable."""
+
+
 class DatasetError(TficError):
   """A dataset name, split or data directory is unknown, missing or inconsistent."""
 

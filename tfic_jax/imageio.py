@@ -5,6 +5,7 @@ Host images are numpy arrays [H, W, C]: uint8 (0..255) or float in [0, 1] (see d
 """
 
 from collections.abc import Sequence
+import contextlib
 import os
 import pathlib
 
@@ -135,6 +136,8 @@ def load_image(path: str | os.PathLike, mode: str = "RGB") -> np.ndarray:
       image = ImageOps.exif_transpose(opened)
   except UnidentifiedImageError as e:
     raise errors.ImageInputError(f"{path}: not an image file Pillow can identify.") from e
+  except Image.DecompressionBombError as e:  # Pillow's limit on pixels (179 M by default).
+    raise errors.ImageInputError(f"{path}: {e}") from e
   except (OSError, SyntaxError, ValueError) as e:  # Truncated or corrupt data.
     raise errors.ImageInputError(f"{path}: cannot decode the image: {e}") from e
   if image.width == 0 or image.height == 0:
@@ -167,8 +170,11 @@ def save_image(path: str | os.PathLike, array) -> pathlib.Path:
   Raises:
     ImageInputError: bad array (see `check_image_array`), floats outside [0, 1], or an
       extension Pillow cannot write.
+    OutputError: `path` is a directory, lies under a file, or cannot be written.
   """
   path = pathlib.Path(path)
+  if path.is_dir():
+    raise errors.OutputError(f"{path}: is a directory; give a file name to write to")
   image = check_image_array(array, channels=(1, 3), name=f"save_image({path})")
   if np.issubdtype(image.dtype, np.floating):
     if image.min() < 0.0 or image.max() > 1.0:
@@ -185,6 +191,31 @@ def save_image(path: str | os.PathLike, array) -> pathlib.Path:
         "use e.g. .png."
     )
   pil_image = Image.fromarray(image[:, :, 0] if image.shape[-1] == 1 else image)
-  path.parent.mkdir(parents=True, exist_ok=True)
-  pil_image.save(path)
+  with _writing(path):
+    pil_image.save(path)
   return path
+
+
+def write_file(path: str | os.PathLike, data: bytes) -> pathlib.Path:
+  """Writes `data` to `path` (parent directories created); OutputError if it cannot."""
+  path = pathlib.Path(path)
+  with _writing(path):
+    path.write_bytes(data)
+  return path
+
+
+@contextlib.contextmanager
+def _writing(path: pathlib.Path):
+  """Creates `path`'s parents and turns any failure to write it into one OutputError."""
+  if path.is_dir():
+    raise errors.OutputError(f"{path}: is a directory; give a file name to write to")
+  try:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    yield
+  except (FileExistsError, NotADirectoryError):
+    raise errors.OutputError(
+        f"{path}: cannot write: a part of its directory is a file, not a directory") from None
+  except PermissionError:
+    raise errors.OutputError(f"{path}: cannot write: permission denied") from None
+  except OSError as e:
+    raise errors.OutputError(f"{path}: cannot write: {e.strerror or e}") from None

@@ -134,15 +134,25 @@ def check_same_structure(loaded, expected, what: str) -> None:
         f"missing {missing[:5]}, unexpected {extra[:5]}, shape mismatches {mismatched[:5]}.")
 
 
-def load_config(path) -> ml_collections.ConfigDict:
-  """The training config stored next to a workdir or shipped model (config.json)."""
+def load_config(path, stages: tuple[str, ...] = ()) -> ml_collections.ConfigDict:
+  """The training config stored next to a workdir or shipped model (config.json).
+
+  With `stages`, CheckpointError unless the config's stage is one of them (e.g. an OCR model
+  asked for where a codec was given).
+  """
   path = resolve(path)
   if path.name == CHECKPOINT_DIR:
     path = path.parent
   config_path = path / CONFIG_FILE
   if not config_path.is_file():
     raise errors.CheckpointError(f"{path} has no {CONFIG_FILE}.")
-  return ml_collections.ConfigDict(json.loads(config_path.read_text()))
+  config = ml_collections.ConfigDict(json.loads(config_path.read_text()))
+  stage = config.get("stage")
+  if stages and stage and stage not in stages:
+    raise errors.CheckpointError(
+        f"{path} is a {stage!r} model, not {' or '.join(repr(s) for s in stages)}: give a "
+        f"model of that kind")
+  return config
 
 
 def _sha256(path: Path) -> str:

@@ -1,5 +1,6 @@
 """Real bitstreams: round trips, exact latents, determinism, refusal of bad files."""
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -77,7 +78,8 @@ def test_real_rate_matches_the_estimate(codec):
   data = bitstream.compress(codec, image)
   out = api.forward(codec.model, codec.variables, jnp.asarray(image, jnp.float32)[None] / 255.0)
   estimated_bits = float(out["bpp"][0]) * 128 * 256
-  header_bits = 8 * (len(bitstream.Header("tiny", b"\0" * 8, 1, 1, 0, 0, 0).pack()) + 4)
+  header, payload = bitstream.parse_header(data)
+  header_bits = 8 * (len(data) - len(payload))
   assert 8 * len(data) <= estimated_bits * 1.05 + header_bits + 64
   assert 8 * len(data) >= estimated_bits * 0.95
 
@@ -92,6 +94,10 @@ def test_truncated_corrupt_and_foreign_files_are_refused(codec, make_codec):
   corrupt[-1] ^= 0xFF
   with pytest.raises(errors.BitstreamError, match="checksum"):
     bitstream.decompress(codec, bytes(corrupt))
+  header_flip = bytearray(data)
+  header_flip[6 + len("tiny") + 8] ^= 0x01  # the height: covered by the file checksum
+  with pytest.raises(errors.BitstreamError, match="checksum|truncated|corrupt"):
+    bitstream.decompress(codec, bytes(header_flip))
   with pytest.raises(errors.BitstreamError, match="not a tfic"):
     bitstream.decompress(codec, b"\x89PNG\r\n\x1a\n" + data[8:])
   future = bytearray(data)
@@ -106,10 +112,9 @@ def test_truncated_corrupt_and_foreign_files_are_refused(codec, make_codec):
 def test_index_checksum_mismatch_is_refused(codec):
   data = bytearray(bitstream.compress(codec, _image(64, 64)))
   header, payload = bitstream.parse_header(bytes(data))
-  tampered = bitstream.Header(header.name, header.fingerprint, header.height, header.width,
-                              header.index_crc ^ 1, zlib.crc32(payload), len(payload))
+  tampered = dataclasses.replace(header, index_crc=header.index_crc ^ 1)
   with pytest.raises(errors.BitstreamError, match="entropy parameters"):
-    bitstream.decompress(codec, tampered.pack() + payload)
+    bitstream.decompress(codec, tampered.pack(payload))
 
 
 def test_bad_images_are_refused(codec):
@@ -157,3 +162,58 @@ def test_entropy_parameters_are_computed_in_float64(sliced_codec):
   # ŷ − s is the float64 mean: it is not representable in float32 in general.
   means = enc["y_hat"] - enc["symbols"]
   assert not np.array_equal(means, means.astype(np.float32).astype(np.float64))
+
+
+def test_version_1_files_still_decode(codec):
+  image = _image(64, 96, seed=5)
+  data = bitstream.compress(codec, image)
+  header, payload = bitstream.parse_header(data)
+  old = bitstream.pack_v1(header.name, header.fingerprint, header.height, header.width,
+                          header.index_crc, payload)  # one tile: the same payload
+  assert old[4] == 1 and bitstream.parse_header(old)[0].version == 1
+  np.testing.assert_array_equal(bitstream.decompress(codec, old),
+                                bitstream.decompress(codec, data))
+
+
+def test_large_images_are_coded_in_tiles_that_round_trip(codec):
+  image = _image(100, 150, seed=6)
+  data, latents = bitstream.compress(codec, image, tile=64, return_latents=True)
+  header, _ = bitstream.parse_header(data)
+  assert header.tile == 64 and len(header.tile_words) == 2 * 3 == len(latents)
+  done = []
+  decoded, decoded_latents = bitstream.decompress(codec, data, return_latents=True,
+                                                  progress=lambda i, n: done.append((i, n)))
+  assert decoded.shape == image.shape and done[-1] == (6, 6)
+  for encoded, got in zip(latents, decoded_latents):
+    np.testing.assert_array_equal(got["symbols"], encoded["symbols"])
+    np.testing.assert_array_equal(got["y_hat"], encoded["y_hat"])
+  # Each tile decodes to what the model makes of that tile alone.
+  top_left = bitstream.decompress(codec, bitstream.compress(codec, image[:64, :64]))
+  np.testing.assert_array_equal(decoded[:64, :64], top_left)
+
+
+# Crafting headers needs the format's own helpers.  pylint: disable=protected-access
+_varint, _CRC = bitstream._varint, bitstream._CRC
+
+
+def _with_crc(head: bytes, payload: bytes) -> bytes:
+  return head + _CRC.pack(zlib.crc32(payload, zlib.crc32(head))) + payload
+
+
+def test_crafted_sizes_are_refused_before_any_allocation(codec):
+  data = bitstream.compress(codec, _image(64, 64))
+  header, payload = bitstream.parse_header(data)
+  name = header.name.encode()
+  prefix = bitstream.MAGIC + bytes([2, len(name)]) + name + header.fingerprint
+  crc = _CRC.pack(header.index_crc)
+  # 16384² in tiles of 1024 is 256 tiles: a short file cannot hold their lengths.
+  huge = _with_crc(prefix + _varint(16384) + _varint(16384) + bytes([16]) + _varint(1) + crc,
+                   payload[:4])
+  with pytest.raises(errors.BitstreamError, match="needs 256 tile lengths"):
+    bitstream.decompress(codec, huge)
+  too_big = _with_crc(prefix + _varint(40000) + _varint(8) + bytes([1]) + crc, b"")
+  with pytest.raises(errors.BitstreamError, match="sides must lie in"):
+    bitstream.decompress(codec, too_big)
+  zero = _with_crc(prefix + _varint(0) + _varint(8) + bytes([1]) + crc, b"")
+  with pytest.raises(errors.BitstreamError, match="sides must lie in"):
+    bitstream.decompress(codec, zero)

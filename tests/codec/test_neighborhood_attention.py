@@ -18,7 +18,9 @@ def _inputs(shape, kernel, seed=0):
 @pytest.mark.parametrize("height,width,kernel", [
     (8, 12, 3),    # tiles of 4 on both axes
     (16, 16, 7),   # interior tiles + clamped borders
-    (6, 10, 5),    # axes not divisible by the tile: one tile per axis
+    (6, 10, 5),    # axes too short for a tile and its halo: one tile per axis
+    (13, 18, 3),   # axes not divisible by the tile: a padded last tile
+    (22, 9, 5),    # ... with clamped borders inside the last tile
     (2, 3, 3),     # axes shorter than the window: the window is the whole axis
     (1, 1, 3),
 ])
@@ -73,3 +75,10 @@ def test_float64_inputs_are_computed_in_float64():
     assert got.dtype == jnp.float64
     np.testing.assert_allclose(np.asarray(got), attention.naive_reference(q, k, v, rpb, 3),
                                rtol=0, atol=1e-12)
+
+
+def test_memory_stays_linear_when_an_axis_is_not_a_tile_multiple():
+  # 78 = 2 mod 4 (a 2496-pixel side at the 1/32 level): each query tile still attends to a
+  # (tile + k - 1)-long halo, not the whole axis.
+  tile, starts, relative, _ = attention._axis_plan(78, 7, 4)  # pylint: disable=protected-access
+  assert tile == 4 and len(starts) == 20 and relative.shape == (20, 4, 10)

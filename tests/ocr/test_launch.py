@@ -44,3 +44,20 @@ def test_shipped_model_dir_roundtrip(tmp_path):
   config.model.hidden_size = 64  # Variables no longer fit the config.
   with pytest.raises(errors.CheckpointError, match="differ"):
     api.load(tmp_path, config=config)
+
+
+def test_a_codec_given_as_the_judge_and_a_too_small_page_are_one_line_errors(tmp_path):
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  Image.new("RGB", (1, 1)).save(tmp_path / "dot.png")
+  Image.new("RGB", (64, 32), "white").save(tmp_path / "blank.png")
+  result = subprocess.run(
+      [sys.executable, "-m", "launch.ocr", "--model_dir=codec_mse_q1", str(tmp_path / "dot.png")],
+      cwd=_ROOT, capture_output=True, text=True, timeout=120)
+  assert result.returncode == 1 and "Traceback" not in result.stderr
+  assert "is a 'codec' model, not 'ocr'" in result.stderr.strip().splitlines()[-1]
+  result = subprocess.run(
+      [sys.executable, "-m", "launch.ocr", "--detect", str(tmp_path / "dot.png"),
+       str(tmp_path / "blank.png")], cwd=_ROOT, capture_output=True, text=True, timeout=300)
+  assert result.returncode == 1 and "Traceback" not in result.stderr
+  assert [l for l in result.stderr.splitlines() if l.startswith("error:")] == [
+      f"error: {tmp_path / 'dot.png'}: image: 1×1 is smaller than the minimum 8×8."]

@@ -128,7 +128,7 @@ class LoadedCodec:
 
 def load(path: Union[str, Path], dtype: str | None = None) -> LoadedCodec:
   """Loads a trained codec from a workdir, model dir or shipped model name."""
-  config = zoo.load_config(path)
+  config = zoo.load_config(path, ("codec",))
   if config.get("stage") not in ("codec",):
     raise errors.CheckpointError(f"{path} holds a {config.get('stage')!r} model, not a codec.")
   model = build(config, dtype)

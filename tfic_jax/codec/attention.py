@@ -40,15 +40,20 @@ def _axis_plan(length: int, kernel: int, tile: int):
 
   Returns (tile_size, halo_starts[num_tiles], relative[num_tiles, tile, halo], valid[...]):
   `relative` is the key-minus-query offset shifted into [0, 2k-2] (the bias-table index) and
-  `valid` marks the keys inside each query's own window.
+  `valid` marks the keys inside each query's own window. When `length` is not a multiple of
+  `tile`, the last tile runs past the axis: its extra queries repeat the last row's window and
+  are cut off by the caller, so memory stays linear in the length (one tile spanning the axis
+  would make attention dense: quadratic). Only an axis shorter than a tile and its halo is one
+  tile.
   """
   size = min(kernel, length)
-  if length % tile or length < tile + size - 1:
-    tile = length  # One tile spanning the axis: its halo is the whole axis.
+  if length < tile + size - 1:
+    tile = length  # Short axis: one tile, its halo is the whole axis.
   halo = min(tile + size - 1, length)
-  num_tiles = length // tile
+  num_tiles = -(-length // tile)
   halo_starts = np.clip(np.arange(num_tiles) * tile - size // 2, 0, length - halo)
   queries = np.arange(num_tiles)[:, None] * tile + np.arange(tile)[None, :]  # (n, tile)
+  queries = np.minimum(queries, length - 1)  # Padding queries: a copy of the last row's.
   keys = halo_starts[:, None] + np.arange(halo)[None, :]  # (n, halo)
   starts = window_starts(length, kernel)[queries]  # (n, tile)
   valid = (keys[:, None, :] >= starts[:, :, None]) & (keys[:, None, :] < starts[:, :, None] + size)
@@ -71,7 +76,8 @@ def neighborhood_attention(query, key, value, rpb, kernel_size: int, tile: int =
     query, key, value: (B, H, W, heads, head_dim); `query` already scaled.
     rpb: (heads, 2k-1, 2k-1) relative position bias.
     kernel_size: odd window size k.
-    tile: query tile size (an axis not divisible by it, or too short, is one tile).
+    tile: query tile size (an axis shorter than a tile and its halo is one tile; otherwise a
+      partial last tile is padded).
 
   Returns:
     (B, H, W, heads, head_dim), in the dtype of `value`. Logits and softmax are computed in
@@ -83,9 +89,11 @@ def neighborhood_attention(query, key, value, rpb, kernel_size: int, tile: int =
   tile_h, starts_h, rel_h, valid_h = _axis_plan(height, kernel_size, tile)
   tile_w, starts_w, rel_w, valid_w = _axis_plan(width, kernel_size, tile)
   halo_h, halo_w = rel_h.shape[-1], rel_w.shape[-1]
-  num_h, num_w = height // tile_h, width // tile_w
-
-  q = query.reshape(batch, num_h, tile_h, num_w, tile_w, heads, head_dim)
+  num_h, num_w = len(starts_h), len(starts_w)
+  pad_h, pad_w = num_h * tile_h - height, num_w * tile_w - width
+  # Queries past the end (a partial last tile) are edge copies; their outputs are cut off.
+  q = jnp.pad(query, ((0, 0), (0, pad_h), (0, pad_w), (0, 0), (0, 0)), mode="edge")
+  q = q.reshape(batch, num_h, tile_h, num_w, tile_w, heads, head_dim)
   k = _halos(_halos(key, 1, starts_h, halo_h), 3, starts_w, halo_w)
   v = _halos(_halos(value, 1, starts_h, halo_h), 3, starts_w, halo_w)
   # logits[b, x, y, n, a, c, r, s]: tile (x, y), head n, query (a, c), key (r, s).
@@ -100,7 +108,8 @@ def neighborhood_attention(query, key, value, rpb, kernel_size: int, tile: int =
   shape = logits.shape
   weights = jax.nn.softmax(logits.reshape(shape[:-2] + (-1,)), axis=-1).reshape(shape)
   out = jnp.einsum("bxynacrs,bxrysnd->bxaycnd", weights.astype(v.dtype), v)
-  return out.reshape(batch, height, width, heads, head_dim)
+  out = out.reshape(batch, num_h * tile_h, num_w * tile_w, heads, head_dim)
+  return out[:, :height, :width]
 
 
 def naive_reference(query, key, value, rpb, kernel_size: int) -> np.ndarray:

@@ -4,11 +4,28 @@ Entropy coding is constriction's range coder (one queue, z first, then y slice b
 z with a per-channel categorical table tabulated from the factorized prior, y with quantized
 Gaussians whose scale is one of `entropy.SCALE_TABLE`'s 64 levels.
 
-File format (version 1), big-endian header then the payload:
+File format, version 2 (written), then the payload:
 
-    b"TFIC" | version u8 | name length u8 | model name (utf-8) | model fingerprint 8 bytes
+    b"TFIC" | version u8 = 2 | name length u8 | model name (utf-8) | model fingerprint 8 bytes
+    | height varint | width varint | tile side / 64 u8
+    | per tile, in raster order: its coded length in 32-bit words, varint
+    | scale-index CRC32 u32 | file CRC32 u32 (of every byte before it and of the payload)
+    | payload: the tiles' range-coder streams (constriction's uint32 words, little-endian)
+
+Varints are LEB128 (7 bits a byte, at most 5 bytes). An image larger than one tile (`TILE`,
+1024 pixels a side by default) is cut into tiles coded independently, each with its own
+hyperprior: memory is bounded by one tile's working set plus the image, whatever its size. A
+decoder checks, before it allocates anything for the image: the magic, the version, the file
+CRC (every header field and the payload), the sides (1 ≤ side ≤ `MAX_SIDE`, at most
+`MAX_PIXELS` pixels), that the number of tile lengths is the number of tiles of that size, and
+that they add up to the payload. The image it then allocates is the size the checked header
+states (≤ 3·`MAX_PIXELS` bytes); a tile whose symbols decode to other scale indices than the
+encoder's is refused. Version 1 files (one tile; fixed u16 sides and u32 CRCs, below) still
+decode:
+
+    b"TFIC" | version u8 = 1 | name length u8 | model name | fingerprint 8 bytes
     | height u16 | width u16 | scale-index CRC32 u32 | payload CRC32 u32 | payload bytes u32
-    | payload (constriction's uint32 words, little-endian)
+    | payload
 
 Cross-hardware decoding (CompressAI's best-known failure: entropy parameters computed on two
 machines differ in their last bits, the decoder picks another CDF and decodes garbage). Here:
@@ -45,8 +62,14 @@ from tfic_jax.codec import api
 from tfic_jax.codec import entropy
 
 MAGIC = b"TFIC"
-VERSION = 1
-_FIXED = struct.Struct(">HHIII")  # height, width, index CRC, payload CRC, payload bytes.
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
+_V1_FIXED = struct.Struct(">HHIII")  # height, width, index CRC, payload CRC, payload bytes.
+_CRC = struct.Struct(">I")
+TILE = 1024  # Default tile side (pixels, a multiple of 64): bounds the working memory.
+MAX_SIDE = 32768  # Largest side a file may state.
+MAX_PIXELS = 1 << 28  # Largest image a file may state: 268 M pixels (16384²), 805 MB decoded.
+_MAX_VARINT_BYTES = 5
 Y_RANGE = 255  # y symbols s = round(y − μ) are clipped to [−255, 255] (ŷ uses the clipped s).
 Z_RANGE = 127  # z symbols round(z) are clipped to [−127, 127].
 # Geometric midpoints between table levels: σ ≥ threshold[i] selects level i + 1.
@@ -59,49 +82,134 @@ def scale_levels(scales: np.ndarray) -> np.ndarray:
       np.int32)
 
 
+def tile_grid(height: int, width: int, tile: int) -> list[tuple[int, int, int, int]]:
+  """(top, left, bottom, right) of each tile of an image, in raster order."""
+  return [(top, left, min(top + tile, height), min(left + tile, width))
+          for top in range(0, height, tile) for left in range(0, width, tile)]
+
+
+def _varint(value: int) -> bytes:
+  out = bytearray()
+  while True:
+    byte, value = value & 0x7F, value >> 7
+    out.append(byte | (0x80 if value else 0))
+    if not value:
+      return bytes(out)
+
+
+def _read_varint(data: bytes, position: int, what: str) -> tuple[int, int]:
+  value = 0
+  for shift in range(_MAX_VARINT_BYTES):
+    if position >= len(data):
+      raise errors.BitstreamError(f"truncated tfic bitstream (header incomplete: {what})")
+    byte = data[position]
+    position += 1
+    value |= (byte & 0x7F) << (7 * shift)
+    if not byte & 0x80:
+      return value, position
+  raise errors.BitstreamError(f"corrupt tfic header ({what})")
+
+
 @dataclasses.dataclass(frozen=True)
 class Header:
+  """A .tfic header; `tile_words[i]` is tile i's coded length in 32-bit words."""
   name: str
   fingerprint: bytes
   height: int
   width: int
+  tile: int
+  tile_words: tuple[int, ...]
   index_crc: int
-  payload_crc: int
-  payload_size: int
+  version: int = VERSION
 
-  def pack(self) -> bytes:
+  def pack(self, payload: bytes) -> bytes:
+    """The whole file: this header, its file CRC, then `payload`."""
     name = self.name.encode("utf-8")
     if len(name) > 255:
       raise errors.BitstreamError(f"model name too long for the header: {self.name!r}")
-    return (MAGIC + bytes([VERSION, len(name)]) + name + self.fingerprint
-            + _FIXED.pack(self.height, self.width, self.index_crc, self.payload_crc,
-                          self.payload_size))
+    head = (MAGIC + bytes([VERSION, len(name)]) + name + self.fingerprint
+            + _varint(self.height) + _varint(self.width) + bytes([self.tile // 64])
+            + b"".join(_varint(w) for w in self.tile_words) + _CRC.pack(self.index_crc))
+    return head + _CRC.pack(zlib.crc32(payload, zlib.crc32(head))) + payload
+
+
+def _check_size(height: int, width: int) -> None:
+  if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE) or height * width > MAX_PIXELS:
+    raise errors.BitstreamError(
+        f"tfic header states a {height}×{width} image: sides must lie in 1..{MAX_SIDE} and "
+        f"the image hold at most {MAX_PIXELS} pixels")
 
 
 def parse_header(data: bytes) -> tuple[Header, bytes]:
-  """(header, payload) of a .tfic file; BitstreamError if it is not a complete, intact one."""
+  """(header, payload) of a .tfic file; BitstreamError if it is not a complete, intact one.
+
+  Everything is checked against the bytes at hand before anything is allocated for the image.
+  """
   if not isinstance(data, (bytes, bytearray)):
     raise errors.BitstreamError(f"expected bytes, got {type(data).__name__}")
+  data = bytes(data)
   if data[:4] != MAGIC:
     raise errors.BitstreamError("not a tfic bitstream (bad magic; expected a .tfic file "
                                 "written by launch.compress)")
   if len(data) < 6:
     raise errors.BitstreamError("truncated tfic bitstream (header incomplete)")
-  if data[4] != VERSION:
+  if data[4] not in READABLE_VERSIONS:
     raise errors.BitstreamError(f"tfic bitstream format version {data[4]}; this version of "
-                                f"tfic-jax reads version {VERSION}")
+                                f"tfic-jax reads versions {READABLE_VERSIONS}")
   name_end = 6 + data[5]
-  fixed_end = name_end + 8 + _FIXED.size
-  if len(data) < fixed_end:
+  if len(data) < name_end + 8:
     raise errors.BitstreamError("truncated tfic bitstream (header incomplete)")
   try:
-    name = bytes(data[6:name_end]).decode("utf-8")
+    name = data[6:name_end].decode("utf-8")
   except UnicodeDecodeError as e:
     raise errors.BitstreamError("corrupt tfic header (model name)") from e
-  fingerprint = bytes(data[name_end:name_end + 8])
-  height, width, index_crc, payload_crc, payload_size = _FIXED.unpack(
-      data[name_end + 8:fixed_end])
-  payload = bytes(data[fixed_end:])
+  fingerprint = data[name_end:name_end + 8]
+  if data[4] == 1:
+    return _parse_v1(data, name, fingerprint, name_end + 8)
+  position = name_end + 8
+  height, position = _read_varint(data, position, "height")
+  width, position = _read_varint(data, position, "width")
+  if position >= len(data):
+    raise errors.BitstreamError("truncated tfic bitstream (header incomplete: tile)")
+  tile = 64 * data[position]
+  position += 1
+  _check_size(height, width)
+  if not tile:
+    raise errors.BitstreamError("corrupt tfic header (tile size 0)")
+  num_tiles = -(-height // tile) * -(-width // tile)
+  if len(data) < position + num_tiles + 2 * _CRC.size:  # Each length takes ≥ 1 byte.
+    raise errors.BitstreamError(
+        f"truncated tfic bitstream: a {height}×{width} image in tiles of {tile} needs "
+        f"{num_tiles} tile lengths")
+  tile_words = []
+  for _ in range(num_tiles):
+    words, position = _read_varint(data, position, "tile length")
+    tile_words.append(words)
+  if len(data) < position + 2 * _CRC.size:
+    raise errors.BitstreamError("truncated tfic bitstream (header incomplete)")
+  (index_crc,) = _CRC.unpack_from(data, position)
+  (file_crc,) = _CRC.unpack_from(data, position + _CRC.size)
+  payload = data[position + 2 * _CRC.size:]
+  payload_size = 4 * sum(tile_words)
+  if len(payload) < payload_size:
+    raise errors.BitstreamError(
+        f"truncated tfic bitstream: payload has {len(payload)} of {payload_size} bytes")
+  if zlib.crc32(payload, zlib.crc32(data[:position + _CRC.size])) != file_crc:
+    raise errors.BitstreamError("corrupt tfic bitstream: file checksum mismatch")
+  if len(payload) > payload_size:
+    raise errors.BitstreamError(
+        f"corrupt tfic bitstream: {len(payload) - payload_size} bytes after the payload")
+  if not all(tile_words):
+    raise errors.BitstreamError("corrupt tfic header (a tile of 0 words)")
+  return Header(name, fingerprint, height, width, tile, tuple(tile_words), index_crc), payload
+
+
+def _parse_v1(data: bytes, name: str, fingerprint: bytes, start: int) -> tuple[Header, bytes]:
+  fixed_end = start + _V1_FIXED.size
+  if len(data) < fixed_end:
+    raise errors.BitstreamError("truncated tfic bitstream (header incomplete)")
+  height, width, index_crc, payload_crc, payload_size = _V1_FIXED.unpack(data[start:fixed_end])
+  payload = data[fixed_end:]
   if len(payload) < payload_size:
     raise errors.BitstreamError(
         f"truncated tfic bitstream: payload has {len(payload)} of {payload_size} bytes")
@@ -110,9 +218,21 @@ def parse_header(data: bytes) -> tuple[Header, bytes]:
         f"corrupt tfic bitstream: {len(payload) - payload_size} bytes after the payload")
   if zlib.crc32(payload) != payload_crc:
     raise errors.BitstreamError("corrupt tfic bitstream: payload checksum mismatch")
-  if height == 0 or width == 0 or payload_size % 4:
+  if height == 0 or width == 0 or payload_size % 4 or not payload_size:
     raise errors.BitstreamError("corrupt tfic header (size fields)")
-  return Header(name, fingerprint, height, width, index_crc, payload_crc, payload_size), payload
+  # Version 1 is one tile: the whole image, padded to a multiple of 64.
+  tile = 64 * -(-max(height, width) // 64)
+  return Header(name, fingerprint, height, width, tile, (payload_size // 4,), index_crc,
+                version=1), payload
+
+
+def pack_v1(name: str, fingerprint: bytes, height: int, width: int, index_crc: int,
+            payload: bytes) -> bytes:
+  """A version-1 file (what tfic-jax wrote before version 2; for tests of reading it)."""
+  encoded = name.encode("utf-8")
+  return (MAGIC + bytes([1, len(encoded)]) + encoded + fingerprint
+          + _V1_FIXED.pack(height, width, index_crc, zlib.crc32(payload), len(payload))
+          + payload)
 
 
 # --- The two sides' computations. ------------------------------------------------------------
@@ -234,24 +354,9 @@ def _gaussian_args(levels: np.ndarray):
   return np.zeros_like(stds), stds
 
 
-def compress(codec: api.LoadedCodec, image: np.ndarray, return_latents: bool = False,
-             timings: dict | None = None):
-  """Encodes an RGB uint8 image (H, W, 3), any size up to 65535², into .tfic bytes.
-
-  The image is edge-padded to multiples of 64 and cropped back by the decoder.
-  With `return_latents`, returns (bytes, {"y_hat", "symbols", "levels", "z_symbols"}).
-  `timings`, if given, receives seconds spent in "transforms" (g_a + h_a, on the default
-  device, synchronised) and "entropy" (entropy parameters + range coding, host), and the
-  number of coded "symbols".
-  """
-  codec = _check_codec(codec)
-  image = imageio.check_image_array(image, name="image", channels=3)
-  if image.dtype != np.uint8:
-    raise errors.ImageInputError(f"compress expects a uint8 RGB image, got {image.dtype}")
-  height, width = image.shape[:2]
-  if height > 65535 or width > 65535:
-    raise errors.ImageInputError(f"image of {height}×{width}: sides must be ≤ 65535")
-  padded = api.pad_to_multiple(image)
+def _encode_tile(codec: api.LoadedCodec, tile_image: np.ndarray, timings: dict) -> tuple:
+  """Range-codes one tile (edge-padded to multiples of 64): (words, levels, latents)."""
+  padded = api.pad_to_multiple(tile_image)
   analyze, _ = _device_fns(codec.model)
   start = time.perf_counter()
   y, z = analyze(codec.variables, jnp.asarray(padded, jnp.float32)[None] / 255.0)
@@ -274,16 +379,59 @@ def compress(codec: api.LoadedCodec, image: np.ndarray, return_latents: bool = F
     return symbols
 
   y_hat, levels = _entropy_parameters(codec, z_symbols, encode_slice)
-  payload = encoder.get_compressed().astype("<u4").tobytes()
-  if timings is not None:
-    timings.update(transforms=middle - start, entropy=time.perf_counter() - middle,
-                   symbols=int(z_symbols.size + y.size))
-  header = Header(codec.name, codec.fingerprint, height, width,
-                  zlib.crc32(levels.astype("<i4").tobytes()), zlib.crc32(payload), len(payload))
-  data = header.pack() + payload
+  words = encoder.get_compressed().astype("<u4")
+  timings["transforms"] = timings.get("transforms", 0.0) + middle - start
+  timings["entropy"] = timings.get("entropy", 0.0) + time.perf_counter() - middle
+  timings["symbols"] = timings.get("symbols", 0) + int(z_symbols.size + y.size)
+  latents = {"y_hat": y_hat, "symbols": np.concatenate(symbols_all, -1), "levels": levels,
+             "z_symbols": z_symbols}
+  return words, levels, latents
+
+
+def compress(codec: api.LoadedCodec, image: np.ndarray, return_latents: bool = False,
+             timings: dict | None = None, tile: int = TILE, progress=None):
+  """Encodes an RGB uint8 image (H, W, 3) into .tfic bytes (format version 2).
+
+  Any size up to `MAX_SIDE` a side and `MAX_PIXELS` pixels: an image larger than `tile`
+  (pixels, a multiple of 64) is coded as independent tiles, so the working memory is one tile's.
+  Each tile is edge-padded to multiples of 64 and cropped back by the decoder. With
+  `return_latents`, returns (bytes, latents): {"y_hat", "symbols", "levels", "z_symbols"} of a
+  one-tile image, a list of those per tile otherwise. `timings`, if given, receives seconds
+  spent in "transforms" (g_a + h_a, on the default device, synchronised) and "entropy" (entropy
+  parameters + range coding, host), and the number of coded "symbols". `progress(done, total)`
+  is called after each tile.
+  """
+  codec = _check_codec(codec)
+  image = imageio.check_image_array(image, name="image", channels=3)
+  if image.dtype != np.uint8:
+    raise errors.ImageInputError(f"compress expects a uint8 RGB image, got {image.dtype}")
+  height, width = image.shape[:2]
+  try:
+    _check_size(height, width)
+  except errors.BitstreamError as e:
+    raise errors.ImageInputError(f"image of {height}×{width}: {e}") from None
+  if tile % 64 or not 64 <= tile <= 64 * 255:
+    raise errors.TficError(f"tile={tile}: a multiple of 64 from 64 to {64 * 255}")
+  if height <= tile and width <= tile:
+    tile = 64 * -(-max(height, width) // 64)  # One tile: the whole image, as version 1 did.
+  grid = tile_grid(height, width, tile)
+  timings = {} if timings is None else timings
+  chunks, all_levels, all_latents = [], [], []
+  for done, (top, left, bottom, right) in enumerate(grid, 1):
+    words, levels, latents = _encode_tile(codec, image[top:bottom, left:right], timings)
+    chunks.append(words)
+    all_levels.append(levels)
+    if return_latents:
+      all_latents.append(latents)
+    if progress is not None:
+      progress(done, len(grid))
+  payload = b"".join(words.tobytes() for words in chunks)
+  index_crc = zlib.crc32(np.concatenate(all_levels).astype("<i4").tobytes())
+  header = Header(codec.name, codec.fingerprint, height, width, tile,
+                  tuple(len(words) for words in chunks), index_crc)
+  data = header.pack(payload)
   if return_latents:
-    return data, {"y_hat": y_hat, "symbols": np.concatenate(symbols_all, -1),
-                  "levels": levels, "z_symbols": z_symbols}
+    return data, (all_latents[0] if len(grid) == 1 else all_latents)
   return data
 
 
@@ -293,25 +441,13 @@ def load_for(data: bytes, workdir: str | None = None) -> api.LoadedCodec:
   return api.load(workdir or header.name)
 
 
-def decompress(codec: api.LoadedCodec, data: bytes, return_latents: bool = False,
-               timings: dict | None = None):
-  """Decodes .tfic bytes into an RGB uint8 image of the original size.
-
-  Raises BitstreamError for a truncated, corrupt or foreign file, or one made by another model.
-  `timings` as in `compress` ("entropy" = parsing + entropy decoding, "transforms" = g_s).
-  """
-  codec = _check_codec(codec)
-  header, payload = parse_header(data)
-  if header.fingerprint != codec.fingerprint:
-    raise errors.BitstreamError(
-        f"this file was made by model {header.name!r} (fingerprint "
-        f"{header.fingerprint.hex()}), not by the loaded model {codec.name!r} "
-        f"({codec.fingerprint.hex()}); decode it with that model")
+def _decode_tile(codec: api.LoadedCodec, words: np.ndarray, height: int, width: int,
+                 timings: dict) -> tuple:
+  """(image uint8 (height, width, 3), levels, latents) of one tile's words."""
   start = time.perf_counter()
-  words = np.frombuffer(payload, dtype="<u4").astype(np.uint32)
   decoder = constriction.stream.queue.RangeDecoder(words)
-  shapes = codec.model.shapes(-(-header.height // api.PAD_MULTIPLE) * api.PAD_MULTIPLE,
-                              -(-header.width // api.PAD_MULTIPLE) * api.PAD_MULTIPLE)
+  shapes = codec.model.shapes(-(-height // api.PAD_MULTIPLE) * api.PAD_MULTIPLE,
+                              -(-width // api.PAD_MULTIPLE) * api.PAD_MULTIPLE)
   tables = z_tables(codec)
   num_z = int(np.prod(shapes.z))
   try:
@@ -332,21 +468,54 @@ def decompress(codec: api.LoadedCodec, data: bytes, return_latents: bool = False
     return symbols
 
   y_hat, levels = _entropy_parameters(codec, z_symbols, decode_slice)
-  if zlib.crc32(levels.astype("<i4").tobytes()) != header.index_crc:
-    raise errors.BitstreamError(
-        "the entropy parameters computed here differ from the encoder's (scale-index checksum "
-        "mismatch): the file cannot be decoded faithfully on this machine")
   _, synthesize = _device_fns(codec.model)
   middle = time.perf_counter()
   x_hat = synthesize(codec.variables, jnp.asarray(y_hat, jnp.float32))
   image = np.asarray(jnp.round(jnp.clip(x_hat[0], 0.0, 1.0) * 255.0), np.uint8)
-  if timings is not None:
-    timings.update(entropy=middle - start, transforms=time.perf_counter() - middle,
-                   symbols=int(z_symbols.size + y_hat.size))
-  image = image[:header.height, :header.width]
+  timings["entropy"] = timings.get("entropy", 0.0) + middle - start
+  timings["transforms"] = timings.get("transforms", 0.0) + time.perf_counter() - middle
+  timings["symbols"] = timings.get("symbols", 0) + int(z_symbols.size + y_hat.size)
+  latents = {"y_hat": y_hat, "symbols": np.concatenate(symbols_all, -1), "levels": levels,
+             "z_symbols": z_symbols}
+  return image[:height, :width], levels, latents
+
+
+def decompress(codec: api.LoadedCodec, data: bytes, return_latents: bool = False,
+               timings: dict | None = None, progress=None):
+  """Decodes .tfic bytes (version 1 or 2) into an RGB uint8 image of the original size.
+
+  Raises BitstreamError for a truncated, corrupt or foreign file, or one made by another model.
+  `timings` as in `compress` ("entropy" = parsing + entropy decoding, "transforms" = g_s);
+  `progress(done, total)` is called after each tile.
+  """
+  codec = _check_codec(codec)
+  header, payload = parse_header(data)
+  if header.fingerprint != codec.fingerprint:
+    raise errors.BitstreamError(
+        f"this file was made by model {header.name!r} (fingerprint "
+        f"{header.fingerprint.hex()}), not by the loaded model {codec.name!r} "
+        f"({codec.fingerprint.hex()}); decode it with that model")
+  words = np.frombuffer(payload, dtype="<u4").astype(np.uint32)
+  grid = tile_grid(header.height, header.width, header.tile)
+  image = np.empty((header.height, header.width, 3), np.uint8)  # Checked: ≤ 3·MAX_PIXELS.
+  timings = {} if timings is None else timings
+  offsets = np.concatenate([[0], np.cumsum(header.tile_words)])
+  all_levels, all_latents = [], []
+  for index, (top, left, bottom, right) in enumerate(grid):
+    tile_image, levels, latents = _decode_tile(
+        codec, words[offsets[index]:offsets[index + 1]], bottom - top, right - left, timings)
+    image[top:bottom, left:right] = tile_image
+    all_levels.append(levels)
+    if return_latents:
+      all_latents.append(latents)
+    if progress is not None:
+      progress(index + 1, len(grid))
+  if zlib.crc32(np.concatenate(all_levels).astype("<i4").tobytes()) != header.index_crc:
+    raise errors.BitstreamError(
+        "the entropy parameters computed here differ from the encoder's (scale-index checksum "
+        "mismatch): the file cannot be decoded faithfully on this machine")
   if return_latents:
-    return image, {"y_hat": y_hat, "symbols": np.concatenate(symbols_all, -1),
-                   "levels": levels, "z_symbols": z_symbols}
+    return image, (all_latents[0] if len(grid) == 1 else all_latents)
   return image
 
 

@@ -122,7 +122,7 @@ def load(path: Union[str, Path, None] = None, dtype: Optional[str] = None
       raise errors.CheckpointError(
           f"The default detector is not shipped: {zoo.MODELS_DIR / DEFAULT_MODEL} does "
           "not exist. Train one (docs/detect.md) and pass its workdir.")
-  config = zoo.load_config(path)
+  config = zoo.load_config(path, ("craft",))
   if config.get("stage") not in (None, "craft"):
     raise errors.CheckpointError(f"{path}: a {config.get('stage')!r} model, not a CRAFT detector")
   detector = build(config, dtype=dtype)

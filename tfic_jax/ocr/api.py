@@ -209,7 +209,7 @@ def load(path: Union[str, Path, None] = None, dtype: Optional[str] = None,
           f"The default OCR judge is not shipped yet: {zoo.MODELS_DIR / DEFAULT_MODEL} "
           "does not exist. Train one (docs/ocr.md) and pass --workdir, or export it there.")
   if config is None:
-    config = zoo.load_config(path)
+    config = zoo.load_config(path, ("ocr",))
   model = build(config, dtype=dtype)
   variables = zoo.load_variables(path)
   check_variables(model, variables, where=str(path))
