@@ -178,13 +178,29 @@ def test_a_missing_coordinator_is_one_error(jobs, tmp_path):
 
 
 def test_the_ocr_stage_trains_and_evaluates_under_two_processes(tmp_path):
-  """The tiny OCR config, its dataset missing: process 0 builds it, process 1 waits."""
+  """The tiny OCR config, one CPU device per process (lighter: under a loaded CI machine the
+  processes must reach each new collective within gloo's 30-s context timeout)."""
   data_dir = tmp_path / "data"
   flags = ["--config=configs/ocr_crnn_tiny.py", f"--workdir={tmp_path / 'ocr'}",
            f"--config.data.data_dir={data_dir}", "--config.num_train_steps=4",
            "--config.eval_every_steps=4", "--config.checkpoint_every_steps=4",
            "--config.log_every_steps=2"]
-  statuses = multihost_local.run(2, DEVICES, flags, tmp_path / "ocr", timeout=TIMEOUT)
+  # The dataset missing: every process refuses in one line instead of building it.
+  statuses = multihost_local.run(2, 1, flags, tmp_path / "missing", timeout=TIMEOUT)
+  assert statuses == [1, 1]
+  for index in range(2):
+    log = _log(tmp_path / "missing", index)
+    assert "Traceback" not in log
+    assert [l for l in log.splitlines() if l.startswith("error:")] == [
+        f"error: synth_text/tiny is not built under {data_dir}; several processes do not build "
+        "datasets: build it first (on every host, or once on storage they share) with: python "
+        f"-m launch.make_data --dataset=synth_text --config=tiny --data_dir={data_dir}"]
+  built = subprocess.run([sys.executable, "-m", "launch.make_data", "--dataset=synth_text",
+                          "--config=tiny", f"--data_dir={data_dir}"], cwd=REPO,
+                         capture_output=True, text=True, timeout=TIMEOUT,
+                         env=multihost_local.cpu_env(1))
+  assert built.returncode == 0, built.stderr[-2000:]
+  statuses = multihost_local.run(2, 1, flags, tmp_path / "ocr", timeout=TIMEOUT)
   assert statuses == [0, 0], _log(tmp_path / "ocr", 0)[-3000:]
   assert "eval test_heldout_fonts @ 4" in _log(tmp_path / "ocr", 1)
   assert zoo.load_variables(tmp_path / "ocr")["params"]

@@ -1,8 +1,10 @@
 """Real bitstreams: `compress(codec, image) -> bytes`, `decompress(codec, bytes) -> image`.
 
-Entropy coding is constriction's range coder (one queue, z first, then y slice by slice):
-z with a per-channel categorical table tabulated from the factorized prior, y with quantized
-Gaussians whose scale is one of `entropy.SCALE_TABLE`'s 64 levels.
+Entropy coding is constriction's range coder (one queue per tile, z first, then y slice by
+slice), every symbol with an integer table (2^24 total): z's per channel, quantized from the
+factorized prior; y's per scale level (`entropy.SCALE_TABLE`'s 64 levels), stored in
+gaussian_frequencies.npy. Symbols are coded grouped by table (see "Entropy models" below).
+Version 1 coded z with per-symbol float tables and y with per-symbol quantized Gaussians.
 
 File format, version 2 (written), then the payload:
 
@@ -47,6 +49,8 @@ A truncated, corrupted, foreign or other-model file is refused with `BitstreamEr
 import contextlib
 import dataclasses
 import functools
+import math
+from pathlib import Path
 import struct
 import time
 import zlib
@@ -220,19 +224,14 @@ def _parse_v1(data: bytes, name: str, fingerprint: bytes, start: int) -> tuple[H
     raise errors.BitstreamError("corrupt tfic bitstream: payload checksum mismatch")
   if height == 0 or width == 0 or payload_size % 4 or not payload_size:
     raise errors.BitstreamError("corrupt tfic header (size fields)")
+  if height * width > _V1_MAX_PIXELS:  # Version 1 is one tile: its memory grows with the image.
+    raise errors.BitstreamError(
+        f"version-1 tfic file of {height}×{width}: version 1 is decoded up to "
+        f"{_V1_MAX_PIXELS} pixels (4096²); re-encode the image with this version")
   # Version 1 is one tile: the whole image, padded to a multiple of 64.
   tile = 64 * -(-max(height, width) // 64)
   return Header(name, fingerprint, height, width, tile, (payload_size // 4,), index_crc,
                 version=1), payload
-
-
-def pack_v1(name: str, fingerprint: bytes, height: int, width: int, index_crc: int,
-            payload: bytes) -> bytes:
-  """A version-1 file (what tfic-jax wrote before version 2; for tests of reading it)."""
-  encoded = name.encode("utf-8")
-  return (MAGIC + bytes([1, len(encoded)]) + encoded + fingerprint
-          + _V1_FIXED.pack(height, width, index_crc, zlib.crc32(payload), len(payload))
-          + payload)
 
 
 # --- The two sides' computations. ------------------------------------------------------------
@@ -345,8 +344,101 @@ def _entropy_parameters(codec: api.LoadedCodec, z_symbols: np.ndarray, decode_sl
   return np.concatenate(y_hat_slices, -1), np.concatenate([lv.ravel() for lv in levels_all])
 
 
+# --- Entropy models. ---------------------------------------------------------------------------
+# Format 2 codes every symbol with a tabulated model chosen by a small integer: y by its scale
+# level (one table per level of SCALE_TABLE), z by its channel. Symbols are grouped by table
+# (ascending table index, raster order inside a group), so each group is one call into the
+# coder with one fixed model. The tables are integer frequencies summing to 2^24:
+# `gaussian_frequencies()` is stored in the repository (gaussian_frequencies.npy), identical on
+# every platform; z's are quantized from the model's float64 prior once per model.
+TABLE_PRECISION = 24
+_GAUSSIAN_FILE = Path(__file__).with_name("gaussian_frequencies.npy")
+# Version 1: a quantized Gaussian per y symbol, z's per-symbol tables (decoding only).
 _GAUSSIAN = constriction.stream.model.QuantizedGaussian(-Y_RANGE, Y_RANGE)
 _CATEGORICAL = constriction.stream.model.Categorical(perfect=False)
+_V1_MAX_PIXELS = 4096 * 4096
+_V1_Z_CHUNK = 1 << 14  # z symbols decoded per call in version 1 (bounds the tiled tables).
+
+
+def quantize_pmf(pmf: np.ndarray, precision: int = TABLE_PRECISION) -> np.ndarray:
+  """Integer frequencies (int64, last axis) ≥ 1 that sum to 2^precision, nearest to `pmf`."""
+  pmf = np.asarray(pmf, np.float64)
+  pmf = pmf / pmf.sum(axis=-1, keepdims=True)
+  total, bins = 1 << precision, pmf.shape[-1]
+  freq = np.floor(pmf * (total - bins)).astype(np.int64) + 1
+  # The remainder goes to each row's most probable bin: deterministic, and where it costs least.
+  rows = freq.reshape(-1, bins)
+  rows[np.arange(len(rows)), np.argmax(pmf.reshape(-1, bins), axis=-1)] += (
+      total - rows.sum(axis=-1))
+  return rows.reshape(pmf.shape)
+
+
+def make_gaussian_frequencies() -> np.ndarray:
+  """(64, 2·Y_RANGE + 1) frequencies of s = round(y − μ) ~ N(0, σ_level) over [−255, 255],
+  the outer bins holding the tails: how gaussian_frequencies.npy was made (math.erfc)."""
+  values = np.arange(-Y_RANGE, Y_RANGE + 1, dtype=np.float64)
+  upper = np.vectorize(lambda v, s: 0.5 * math.erfc(-(v + 0.5) / (s * math.sqrt(2.0))))
+  pmf = []
+  for scale in entropy.SCALE_TABLE:
+    cdf = upper(values, scale)  # P(s ≤ v)
+    row = np.diff(np.concatenate([[0.0], cdf]))
+    row[-1] += 1.0 - cdf[-1]
+    pmf.append(np.maximum(row, 0.0))
+  return quantize_pmf(np.asarray(pmf)).astype(np.uint32)
+
+
+@functools.lru_cache(maxsize=None)
+def gaussian_frequencies() -> np.ndarray:
+  return np.load(_GAUSSIAN_FILE)
+
+
+def _categorical(frequencies: np.ndarray):
+  """A fixed constriction model of integer frequencies (exact dyadic probabilities)."""
+  return constriction.stream.model.Categorical(
+      np.asarray(frequencies, np.float64) / (1 << TABLE_PRECISION), perfect=False)
+
+
+@functools.lru_cache(maxsize=None)
+def _y_models() -> tuple:
+  return tuple(_categorical(row) for row in gaussian_frequencies())
+
+
+_Z_MODELS: dict = {}
+
+
+def _z_models(codec: api.LoadedCodec) -> tuple:
+  key = (codec.model, codec.fingerprint)
+  if key not in _Z_MODELS:
+    _Z_MODELS[key] = tuple(_categorical(row) for row in quantize_pmf(z_tables(codec)))
+  return _Z_MODELS[key]
+
+
+def _group_order(groups: np.ndarray) -> tuple[np.ndarray, list[tuple[int, slice]]]:
+  """(order, [(table index, slice of order)]): symbols sorted by table, raster order kept."""
+  order = np.argsort(groups, kind="stable")
+  sorted_groups = groups[order]
+  starts = np.flatnonzero(np.diff(sorted_groups)) + 1
+  bounds = np.concatenate([[0], starts, [len(order)]])
+  return order, [(int(sorted_groups[a]), slice(a, b)) for a, b in zip(bounds[:-1], bounds[1:])
+                 if b > a]
+
+
+def _encode_grouped(encoder, symbols: np.ndarray, groups: np.ndarray, models, offset: int):
+  flat = (symbols.ravel() + offset).astype(np.int32)
+  order, segments = _group_order(groups.ravel())
+  for table, segment in segments:
+    encoder.encode(flat[order[segment]], models[table])
+
+
+def _decode_grouped(decoder, groups: np.ndarray, models, offset: int, what: str) -> np.ndarray:
+  flat = np.empty(groups.size, np.int32)
+  order, segments = _group_order(groups.ravel())
+  try:
+    for table, segment in segments:
+      flat[order[segment]] = decoder.decode(models[table], segment.stop - segment.start)
+  except Exception as e:  # constriction raises plain exceptions on exhausted input.
+    raise errors.BitstreamError(f"corrupt tfic bitstream ({what}): {e}") from e
+  return (flat - offset).reshape(groups.shape)
 
 
 def _gaussian_args(levels: np.ndarray):
@@ -365,16 +457,14 @@ def _encode_tile(codec: api.LoadedCodec, tile_image: np.ndarray, timings: dict) 
   z_symbols = np.clip(np.round(np.asarray(z, np.float32)), -Z_RANGE, Z_RANGE).astype(np.int32)
 
   encoder = constriction.stream.queue.RangeEncoder()
-  tables = z_tables(codec)
-  channels = z_symbols.shape[-1]
-  encoder.encode((z_symbols.reshape(-1, channels) + Z_RANGE).ravel(), _CATEGORICAL,
-                 np.tile(tables, (z_symbols.size // channels, 1)))
+  channel = np.broadcast_to(np.arange(z_symbols.shape[-1]), z_symbols.shape)
+  _encode_grouped(encoder, z_symbols, channel, _z_models(codec), Z_RANGE)
   y_slices = np.split(y, codec.model.num_slices, axis=-1)
   symbols_all = []
 
   def encode_slice(index, mean, levels):
     symbols = np.clip(np.round(y_slices[index] - mean), -Y_RANGE, Y_RANGE).astype(np.int32)
-    encoder.encode(symbols.ravel(), _GAUSSIAN, *_gaussian_args(levels))
+    _encode_grouped(encoder, symbols, levels, _y_models(), Y_RANGE)
     symbols_all.append(symbols)
     return symbols
 
@@ -441,29 +531,46 @@ def load_for(data: bytes, workdir: str | None = None) -> api.LoadedCodec:
   return api.load(workdir or header.name)
 
 
+def _decode_z_v1(codec: api.LoadedCodec, decoder, z_shape) -> np.ndarray:
+  """Version 1's z: one categorical per symbol, raster order, decoded in bounded chunks."""
+  tables = z_tables(codec)
+  channels = z_shape[-1]
+  total, decoded = int(np.prod(z_shape)), []
+  chunk = max(channels, _V1_Z_CHUNK // channels * channels)
+  try:
+    for first in range(0, total, chunk):
+      count = min(chunk, total - first)
+      decoded.append(np.asarray(decoder.decode(
+          _CATEGORICAL, np.tile(tables, (count // channels, 1))), np.int32))
+  except Exception as e:  # constriction raises plain exceptions on exhausted input.
+    raise errors.BitstreamError(f"corrupt tfic bitstream (z): {e}") from e
+  return (np.concatenate(decoded) - Z_RANGE).reshape((1,) + tuple(z_shape))
+
+
 def _decode_tile(codec: api.LoadedCodec, words: np.ndarray, height: int, width: int,
-                 timings: dict) -> tuple:
+                 timings: dict, version: int = VERSION) -> tuple:
   """(image uint8 (height, width, 3), levels, latents) of one tile's words."""
   start = time.perf_counter()
   decoder = constriction.stream.queue.RangeDecoder(words)
   shapes = codec.model.shapes(-(-height // api.PAD_MULTIPLE) * api.PAD_MULTIPLE,
                               -(-width // api.PAD_MULTIPLE) * api.PAD_MULTIPLE)
-  tables = z_tables(codec)
-  num_z = int(np.prod(shapes.z))
-  try:
-    z_symbols = decoder.decode(_CATEGORICAL, np.tile(tables, (num_z // shapes.z[-1], 1)))
-  except Exception as e:  # constriction raises plain exceptions on exhausted input.
-    raise errors.BitstreamError(f"corrupt tfic bitstream (z): {e}") from e
-  z_symbols = (np.asarray(z_symbols, np.int32) - Z_RANGE).reshape((1,) + shapes.z)
+  if version == 1:
+    z_symbols = _decode_z_v1(codec, decoder, shapes.z)
+  else:
+    channel = np.broadcast_to(np.arange(shapes.z[-1]), (1,) + shapes.z)
+    z_symbols = _decode_grouped(decoder, channel, _z_models(codec), Z_RANGE, "z")
   symbols_all = []
 
   def decode_slice(index, mean, levels):
     del index
-    try:
-      symbols = decoder.decode(_GAUSSIAN, *_gaussian_args(levels))
-    except Exception as e:
-      raise errors.BitstreamError(f"corrupt tfic bitstream (y): {e}") from e
-    symbols = np.asarray(symbols, np.int32).reshape(mean.shape)
+    if version == 1:
+      try:
+        symbols = decoder.decode(_GAUSSIAN, *_gaussian_args(levels))
+      except Exception as e:
+        raise errors.BitstreamError(f"corrupt tfic bitstream (y): {e}") from e
+      symbols = np.asarray(symbols, np.int32).reshape(mean.shape)
+    else:
+      symbols = _decode_grouped(decoder, levels.reshape(mean.shape), _y_models(), Y_RANGE, "y")
     symbols_all.append(symbols)
     return symbols
 
@@ -503,7 +610,8 @@ def decompress(codec: api.LoadedCodec, data: bytes, return_latents: bool = False
   all_levels, all_latents = [], []
   for index, (top, left, bottom, right) in enumerate(grid):
     tile_image, levels, latents = _decode_tile(
-        codec, words[offsets[index]:offsets[index + 1]], bottom - top, right - left, timings)
+        codec, words[offsets[index]:offsets[index + 1]], bottom - top, right - left, timings,
+        header.version)
     image[top:bottom, left:right] = tile_image
     all_levels.append(levels)
     if return_latents:

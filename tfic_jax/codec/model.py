@@ -114,6 +114,34 @@ class ResidualConvBlock(nn.Module):
     return x + nn.Conv(self.dim, (3, 3), dtype=self.dtype, name="conv2")(nn.gelu(y))
 
 
+class MatmulConvTranspose(nn.Module):
+  """`nn.ConvTranspose(features, (3, 3), strides=(2, 2))` ('SAME') as slices and one matmul.
+
+  The same parameters (`kernel` [3, 3, C_in, C_out], `bias`) and, to float rounding, the same
+  output (tested to 1e-12 in float64). The codec's host path uses it for h_s in float64, where
+  XLA's CPU transposed convolution is many times slower than a matmul: the input is dilated by
+  2 (zeros between samples), padded as `lax.conv_transpose`'s 'SAME' (2 before, 1 after for
+  k = 3, s = 2), and each output pixel gathers its 3×3 neighbourhood into one 9·C_in vector.
+  """
+  features: int
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    batch, height, width, channels = x.shape
+    kernel = self.param("kernel", nn.initializers.lecun_normal(),
+                        (3, 3, channels, self.features), jnp.float32)
+    bias = self.param("bias", nn.initializers.zeros_init(), (self.features,), jnp.float32)
+    x = x.astype(self.dtype)
+    dilated = jnp.zeros((batch, 2 * height - 1, 2 * width - 1, channels), self.dtype)
+    dilated = dilated.at[:, ::2, ::2].set(x)
+    padded = jnp.pad(dilated, ((0, 0), (2, 1), (2, 1), (0, 0)))
+    columns = jnp.concatenate([padded[:, i:i + 2 * height, j:j + 2 * width]
+                               for i in range(3) for j in range(3)], axis=-1)
+    weights = kernel.astype(self.dtype).reshape(9 * channels, self.features)
+    return columns @ weights + bias.astype(self.dtype)
+
+
 def _blocks(kind: str, dim: int, depth: int, heads: int, kernel: int, fields: dict, dtype,
             prefix: str) -> list[nn.Module]:
   if kind == "conv":
@@ -155,8 +183,13 @@ class Codec(nn.Module):
     self.hs_blocks = [_blocks("nat", hyper[1 - i], f["hyper_depths"][1 - i],
                               f["hyper_heads"][1 - i], hyper_kernel, f, dtype, f"hs_block{i}")
                       for i in range(2)]
-    self.hs_convs = [nn.ConvTranspose(c, (3, 3), strides=(2, 2), dtype=dtype,
-                                      name=f"hs_conv{i}") for i, c in enumerate((hyper[0], 2 * m))]
+    if dtype == jnp.float64:  # The host entropy path (bitstream.py): matmuls, not float64 convs.
+      self.hs_convs = [MatmulConvTranspose(c, dtype, name=f"hs_conv{i}")
+                       for i, c in enumerate((hyper[0], 2 * m))]
+    else:
+      self.hs_convs = [nn.ConvTranspose(c, (3, 3), strides=(2, 2), dtype=dtype,
+                                        name=f"hs_conv{i}")
+                       for i, c in enumerate((hyper[0], 2 * m))]
     # Channel-wise context (only with num_slices > 1).
     self.num_slices = f["num_slices"]
     self.slice_channels = m // self.num_slices

@@ -138,9 +138,13 @@ def load_split(name: str, split: str, data_dir: str, builder_config: str = 'defa
                build_if_missing: bool = True, num_workers: int | None = None) -> Source:
   """Random-access source of one split; builds the dataset first if it is missing.
 
+  In a job of several processes, a dataset missing on any of them is not built: every process
+  stops with the `launch.make_data` command to run first.
+
   Raises:
     DatasetError: unknown dataset, config or split; or the data is missing and
-      `build_if_missing` is False (the message gives the `launch.make_data` command).
+      `build_if_missing` is False or several processes run (the message gives the
+      `launch.make_data` command).
   """
   _check_names(name, split, builder_config)
   builder = make_builder(name, data_dir, builder_config)
@@ -149,25 +153,17 @@ def load_split(name: str, split: str, data_dir: str, builder_config: str = 'defa
   if multi_process:  # Every process calls this at the same point of a training run.
     missing = bool(multihost_utils.process_allgather(np.int32(missing)).any())
   if missing:
-    if not build_if_missing:
+    if not build_if_missing or multi_process:
+      # Several processes do not build: one build into a shared data_dir while the others wait
+      # inside a collective would outlast gloo's 30-s context timeout, and concurrent builds
+      # into one data_dir would corrupt it.
+      where = ('; several processes do not build datasets: build it first (on every host, or '
+               'once on storage they share) with: ' if multi_process and build_if_missing
+               else '; build it with: ')
       raise errors.DatasetError(
-          f'{name}/{builder_config} is not built under {data_dir}; build it with: '
+          f'{name}/{builder_config} is not built under {data_dir}{where}'
           + make_data_command(name, data_dir, builder_config))
-    if not multi_process:
-      builder = build(name, data_dir, builder_config, num_workers)
-    else:
-      # Process 0 builds, the others wait for it: concurrent builds into one shared data_dir
-      # would corrupt it. Hosts that do not share data_dir must build it themselves first.
-      if jax.process_index() == 0:
-        build(name, data_dir, builder_config, num_workers)
-      multihost_utils.sync_global_devices(f'tfic_jax built {name}/{builder_config}')
-      builder = make_builder(name, data_dir, builder_config)
-      if not _is_prepared(builder):
-        raise errors.DatasetError(
-            f'{name}/{builder_config}: process 0 built it, but this process '
-            f'({jax.process_index()}) does not see it under {data_dir}; on hosts that do not '
-            'share data_dir, build it on each host first with: '
-            + make_data_command(name, data_dir, builder_config))
+    builder = build(name, data_dir, builder_config, num_workers)
   return Source(builder.as_data_source(split=split), name, split, builder_config)
 
 
