@@ -2,7 +2,7 @@
 
 The codec compiles for seconds at each image size; with the cache a second call (another
 process, another day) loads the compiled program instead. On by default for the launchers that
-compile models, in a user cache directory; `TFIC_JAX_CACHE_DIR` (or a launcher's
+compile models (compress, decompress, train, evaluate), in a user cache directory; `TFIC_JAX_CACHE_DIR` (or a launcher's
 `--compilation_cache`) moves it, an empty value turns it off, and a directory that cannot be
 written turns it off silently.
 """
@@ -25,8 +25,11 @@ def default_cache_dir() -> str:
 def enable_compilation_cache(directory: str | None = None) -> str | None:
   """Turns JAX's persistent compilation cache on in `directory` (default: `default_cache_dir`).
 
-  Returns the directory in use, or None when it is off ("" given, or not writable).
+  Returns the directory in use, or None when it is off ("" given, or not writable). A cache
+  JAX was already given (`JAX_COMPILATION_CACHE_DIR`) is left as it is.
   """
+  if directory is None and os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+    return os.environ["JAX_COMPILATION_CACHE_DIR"]
   directory = default_cache_dir() if directory is None else directory
   if not directory:
     return None

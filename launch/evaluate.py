@@ -19,12 +19,15 @@ from absl import flags
 from absl import logging
 from ml_collections import config_flags
 
+from launch import common
 from tfic_jax import errors
 from tfic_jax.eval import parts
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Evaluation config: configs/eval_<part>.py.")
 flags.DEFINE_string("workdir", None, "Where the results go.")
+flags.DEFINE_string("compilation_cache", None, "JAX compilation cache directory ('' = off; "
+                    "default: $TFIC_JAX_CACHE_DIR or ~/.cache/tfic-jax/xla).")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -36,6 +39,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   logging.set_verbosity(logging.WARNING)  # Orbax logs every restore at INFO.
+  common.enable_compilation_cache(FLAGS.compilation_cache)
   try:
     lines = parts.run(FLAGS.config, FLAGS.workdir, progress=_progress)
   except errors.TficError as e:

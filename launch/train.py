@@ -11,6 +11,7 @@ from absl import flags
 from absl import logging
 from ml_collections import config_flags
 
+from launch import common
 from tfic_jax import errors
 
 FLAGS = flags.FLAGS
@@ -25,12 +26,15 @@ flags.DEFINE_integer("num_processes", None, "Number of processes (multi-host GPU
 flags.DEFINE_integer("process_id", None, "This process's index (multi-host GPU).")
 flags.DEFINE_integer("initialization_timeout", 300,
                      "Seconds to wait for every process to reach the coordinator (multi-host).")
+flags.DEFINE_string("compilation_cache", None, "JAX compilation cache directory ('' = off; "
+                    "default: $TFIC_JAX_CACHE_DIR or ~/.cache/tfic-jax/xla).")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  common.enable_compilation_cache(FLAGS.compilation_cache)
   # pylint: disable=g-import-not-at-top
   from tfic_jax.train import sharding
   from tfic_jax.train import train
