@@ -2,9 +2,10 @@
 
 The codec compiles for seconds at each image size; with the cache a second call (another
 process, another day) loads the compiled program instead. On by default for the launchers that
-compile models (compress, decompress, train, evaluate), in a user cache directory; `TFIC_JAX_CACHE_DIR` (or a launcher's
-`--compilation_cache`) moves it, an empty value turns it off, and a directory that cannot be
-written turns it off silently.
+compile models (compress, decompress, train, evaluate), in a user cache directory;
+`TFIC_JAX_CACHE_DIR` (or a launcher's `--compilation_cache`) moves it, an empty value turns it
+off, a `JAX_COMPILATION_CACHE_DIR` already set is kept, and a directory that cannot be written
+turns it off silently.
 """
 
 import os

@@ -5,8 +5,8 @@ r"""Page-scale codec I/O, measured: large images in bounded memory, folders in o
 
 1. Large images: a page-like RGB image (black text lines on white, rendered here) of each side
    in --sides, compressed and decompressed by `launch.compress` / `launch.decompress` in a
-   fresh process each; prints the peak RSS of that process (the kernel's ru_maxrss of the
-   child), the wall time, seconds per megapixel and the bpp.
+   fresh process each; prints the peak RSS of that process (its own ru_maxrss, from
+   os.wait4), the wall time, seconds per megapixel and the bpp.
 2. Text lines: --lines synthetic test lines (256×512, `synth_text` test split as the builder
    renders them) through ONE `launch.compress` call (--nopsnr) and ONE `launch.decompress`
    call: total wall time, and the per-image coding time each launcher reports, after the first
@@ -20,7 +20,6 @@ import argparse
 import os
 from pathlib import Path
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -46,24 +45,26 @@ def page_image(side: int, seed: int = 0) -> np.ndarray:
   return np.asarray(image)
 
 
-def _run(args: list[str]) -> tuple[subprocess.CompletedProcess, float, int]:
-  """(result, wall seconds, peak RSS bytes) of one launcher process."""
-  before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-  start = time.perf_counter()
-  result = subprocess.run([sys.executable, "-m", *args, "--compilation_cache="], cwd=REPO,
-                          capture_output=True, text=True,
-                          env=dict(os.environ, JAX_PLATFORMS="cpu"))
-  seconds = time.perf_counter() - start
-  peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-  if result.returncode:
-    sys.exit(f"{' '.join(args)} failed:\n{result.stderr[-3000:]}")
-  # ru_maxrss of children is the largest child so far: each run is larger than the last here,
-  # or reported as "<= previous".
-  return result, seconds, max(peak, before) * 1024 if peak > before else -before * 1024
+def _run(args: list[str]) -> tuple[str, float, int]:
+  """(stdout, wall seconds, peak RSS bytes) of one launcher process."""
+  with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", *args, "--compilation_cache="], cwd=REPO,
+                               stdout=out, stderr=err, text=True,
+                               env=dict(os.environ, JAX_PLATFORMS="cpu"))
+    # Reaped here, not by Popen: os.wait4 gives this child's own rusage.
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - start
+    out.seek(0)
+    err.seek(0)
+    if process.returncode:
+      sys.exit(f"{' '.join(args)} failed:\n{err.read()[-3000:]}")
+    return out.read(), seconds, usage.ru_maxrss * 1024  # Linux: KiB
 
 
 def _mib(value: int) -> str:
-  return f"{value / 2**20:.0f} MiB" if value > 0 else f"<= {-value / 2**20:.0f} MiB"
+  return f"{value / 2**20:.0f} MiB"
 
 
 def large_images(sides: list[int], work: Path) -> list[str]:
@@ -71,10 +72,10 @@ def large_images(sides: list[int], work: Path) -> list[str]:
   for side in sides:
     png, coded, decoded = work / f"page_{side}.png", work / f"page_{side}.tfic", work / "d.png"
     Image.fromarray(page_image(side)).save(png)
-    result, enc_s, enc_rss = _run(["launch.compress", f"--input={png}", f"--output={coded}",
+    stdout, enc_s, enc_rss = _run(["launch.compress", f"--input={png}", f"--output={coded}",
                                    "--nopsnr"])
     _, dec_s, dec_rss = _run(["launch.decompress", f"--input={coded}", f"--output={decoded}"])
-    bpp = re.search(r"bpp=([0-9.]+)", result.stdout).group(1)
+    bpp = re.search(r"bpp=([0-9.]+)", stdout).group(1)
     megapixels = side * side / 1e6
     lines.append(f"| {side}×{side} | {bpp} | {enc_s:.0f} s ({enc_s / megapixels:.2f} s/MP), "
                  f"peak {_mib(enc_rss)} | {dec_s:.0f} s ({dec_s / megapixels:.2f} s/MP), "
@@ -95,8 +96,8 @@ def text_lines(count: int, work: Path) -> list[str]:
                                               "--nopsnr"]),
                          ("launch.decompress", [str(work / "coded"),
                                                 f"--output_dir={work / 'decoded'}"])):
-    result, seconds, _ = _run([launcher, *args])
-    per_image = [float(s) for s in re.findall(r"seconds=([0-9.]+)", result.stdout)]
+    stdout, seconds, _ = _run([launcher, *args])
+    per_image = [float(s) for s in re.findall(r"seconds=([0-9.]+)", stdout)]
     warm = 1000 * np.mean(per_image[1:]) if len(per_image) > 1 else float("nan")
     out.append(f"| {launcher} | {count} lines of 256×512 | {seconds:.1f} s in all | "
                f"{warm:.0f} ms per image after the first |")

@@ -6,7 +6,6 @@ from pathlib import Path
 import subprocess
 import sys
 import textwrap
-import zlib
 
 import constriction
 import jax.numpy as jnp
@@ -207,11 +206,7 @@ def test_large_images_are_coded_in_tiles_that_round_trip(codec):
 
 
 # Crafting headers needs the format's own helpers.  pylint: disable=protected-access
-_varint, _CRC = bitstream._varint, bitstream._CRC
-
-
-def _with_crc(head: bytes, payload: bytes) -> bytes:
-  return head + _CRC.pack(zlib.crc32(payload, zlib.crc32(head))) + payload
+_varint, _CRC, _with_crc = bitstream._varint, bitstream._CRC, bitstream.seal
 
 
 def test_crafted_sizes_are_refused_before_any_allocation(codec):

@@ -10,7 +10,6 @@ memory of the process by more than `MEMORY_BOUND` (the files here state at most 
 import collections
 from pathlib import Path
 import resource
-import zlib
 
 import numpy as np
 import pytest
@@ -21,7 +20,7 @@ from tfic_jax.codec import bitstream
 CASES = 1200
 MEMORY_BOUND = 200 * 2**20  # bytes of peak-RSS growth
 # Crafting headers needs the format's own helpers.  pylint: disable=protected-access
-_varint, _CRC = bitstream._varint, bitstream._CRC
+_varint, _CRC, _seal = bitstream._varint, bitstream._CRC, bitstream.seal
 
 
 def _image(height, width, seed):
@@ -33,10 +32,6 @@ def _split(data: bytes):
   """(head up to and including the index CRC, payload) of a version-2 file."""
   header, payload = bitstream.parse_header(data)
   return data[:len(data) - len(payload) - _CRC.size], payload, header
-
-
-def _seal(head: bytes, payload: bytes) -> bytes:
-  return head + _CRC.pack(zlib.crc32(payload, zlib.crc32(head))) + payload
 
 
 def _flip(rng, data, start=0):

@@ -134,7 +134,12 @@ class Header:
     head = (MAGIC + bytes([VERSION, len(name)]) + name + self.fingerprint
             + _varint(self.height) + _varint(self.width) + bytes([self.tile // 64])
             + b"".join(_varint(w) for w in self.tile_words) + _CRC.pack(self.index_crc))
-    return head + _CRC.pack(zlib.crc32(payload, zlib.crc32(head))) + payload
+    return seal(head, payload)
+
+
+def seal(head: bytes, payload: bytes) -> bytes:
+  """A version-2 file: the header bytes up to the index CRC, the file CRC of both, the payload."""
+  return head + _CRC.pack(zlib.crc32(payload, zlib.crc32(head))) + payload
 
 
 def _check_size(height: int, width: int) -> None:

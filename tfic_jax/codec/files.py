@@ -113,10 +113,10 @@ def decompress_file(input_path, output_path, workdir: str | None = None,
   Returns {model, bpp, height, width, seconds[, psnr]}.
   """
   data = read_bitstream(input_path)
-  name = workdir or bitstream.parse_header(data)[0].name
+  name = workdir or bitstream.parse_header(data)[0].name  # The model that made the file.
   codecs = {} if codecs is None else codecs
   if name not in codecs:
-    codecs[name] = bitstream.load_for(data, workdir)
+    codecs[name] = api.load(name)
   codec = codecs[name]
   start = time.perf_counter()
   image = bitstream.decompress(codec, data, progress=progress)

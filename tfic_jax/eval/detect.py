@@ -73,21 +73,8 @@ def match(detections: np.ndarray, ground_truth: np.ndarray, dont_care: np.ndarra
 
 def visible_words_by_line(text: str, char_boxes: np.ndarray) -> list[np.ndarray]:
   """Per line of a book patch, the tight boxes [N_i, 4] of its visible words, left to right:
-  the union of each word's visible characters' boxes (`char_boxes` follow the non-whitespace
-  characters of `text`), i.e. the ground-truth word box of a whole word."""
-  char_boxes = np.asarray(char_boxes, np.float32).reshape(-1, 4)
-  lines, cursor = [], 0
-  for line in text.split("\n") if text else []:
-    boxes = []
-    for word in line.split():
-      chars = char_boxes[cursor:cursor + len(word)]
-      boxes.append([*chars[:, :2].min(0), *chars[:, 2:].max(0)])
-      cursor += len(word)
-    lines.append(np.asarray(boxes, np.float32).reshape(-1, 4))
-  if cursor != len(char_boxes):
-    raise errors.DatasetError(
-        f"book patch: {len(char_boxes)} character boxes for {cursor} characters of its text")
-  return lines
+  the ground-truth word box of a whole word (`pages.word_boxes_by_line`, "word" height)."""
+  return pages.word_boxes_by_line(text, char_boxes, "word")
 
 
 def patch_dont_care(page_word_boxes: np.ndarray, corner, width: int, height: int
