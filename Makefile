@@ -20,7 +20,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 # Tesseract is the independent reader used by the evaluations; best effort (needs root or sudo).
 system-deps:
-	@command -v tesseract >/dev/null 2>&1 || bash scripts/install_system_deps.sh
+	@bash scripts/install_system_deps.sh
 
 demo: setup system-deps
 	$(PY) -m launch.demo

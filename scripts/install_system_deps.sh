@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the system packages tfic-jax uses at run time: Tesseract (independent OCR for evaluation).
+# Installs the system packages tfic-jax uses at run time: Tesseract (independent OCR for evaluation)
+# and DjVuLibre (c44 / cjb2 / ddjvu: the DjVu baselines of the page-level evaluation).
 # Best effort: without root/sudo or apt it says what to install and exits 0 (tests then skip
 # the Tesseract checks, naming why).
 set -u
-pkgs="tesseract-ocr tesseract-ocr-eng"
-if command -v tesseract >/dev/null 2>&1; then exit 0; fi
+pkgs="tesseract-ocr tesseract-ocr-eng djvulibre-bin"
+if command -v tesseract >/dev/null 2>&1 && command -v c44 >/dev/null 2>&1; then exit 0; fi
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "note: apt-get not found; install Tesseract 5 yourself ($pkgs) for the independent-OCR figures." >&2
   exit 0
