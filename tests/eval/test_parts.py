@@ -18,7 +18,8 @@ EVAL_CONFIGS = sorted(p.stem for p in (ROOT / "configs").glob("eval_*.py"))
 # The evaluator function each part calls, by module and name.
 EVALUATORS = {"codec": [("codec", "run")], "ocr": [("ocr_judge", "run")],
               "detect": [("detect", "run")], "dequant": [("dequant", "run")],
-              "baselines": [("baselines", "run")], "tfic": [("tfic", "run")]}
+              "baselines": [("baselines", "run")], "tfic": [("tfic", "run")],
+              "documents": [("documents", "run")]}
 
 
 def _config(name):

@@ -1,4 +1,4 @@
-"""Classical codecs through Pillow, each given its best shot at low rates.
+"""Classical codecs, each given its best shot at low rates: Pillow's four, and the document codecs.
 
 Codecs (`CODECS`), with the settings that give each its smallest files for a given quality:
 - "jpeg": libjpeg-turbo, `optimize=True` (optimal Huffman tables); every image is encoded both
@@ -16,6 +16,22 @@ Codecs (`CODECS`), with the settings that give each its smallest files for a giv
   The bare codestream (.j2k, no JP2 boxes) is stored. Headers make the real rate a little
   higher than the target at the lowest targets.
 
+Document codecs (`DOCUMENT_CODECS`, issue 26: what a user would pick for a scanned page), each
+a real file of its format, decoded by its own decoder:
+- "jxl": JPEG XL (libjxl through imagecodecs), effort 7 (libjxl's default). Quality 0..100 is
+  libjxl's quality (mapped to its butteraugli distance); below ~10 the distance passes 15 and
+  files grow again, so the grid starts at 10.
+- "heif": HEIF with HEVC intra (libheif + x265 through pillow-heif), 4:2:0 for RGB, monochrome
+  for grayscale. Quality 0..100.
+- "djvu_iw44": DjVu IW44 wavelets (DjVuLibre's `c44`, grey from a PGM, colour from a PPM;
+  decoded by `ddjvu`). Like "jpeg2000", its quality is the *target bits per pixel of the
+  original image* (c44 `-bpp`).
+- "djvu_jb2": DjVu JB2 bilevel (`cjb2 -losslevel`, i.e. `-lossy`) of the page binarized at
+  gray level `JB2_THRESHOLD`; decoded by `ddjvu` to black and white. Its quality is the
+  fidelity 200 − loss level (100 = cjb2's `-lossy` default, 200 = lossless JB2 with `-clean`).
+  The DjVu tools run as subprocesses (`DJVU_TIMEOUT_S`) in a temporary directory that is
+  removed afterwards; a missing binary raises `DependencyError` naming the package.
+
 Every codec can also run on a downscaled image (`downscale` 2 or 4): the image is reduced with
 Lanczos (Pillow's Lanczos reduction is antialiased), coded, decoded and brought back to the
 original size with Lanczos. The bytes count the stream of the small image only; rates are per
@@ -26,9 +42,15 @@ from collections.abc import Callable, Iterable, Sequence
 import dataclasses
 import io
 import math
+import os
+import shutil
+import subprocess
+import tempfile
 
+import imagecodecs
 import numpy as np
 from PIL import Image
+import pillow_heif
 
 from tfic_jax import errors
 from tfic_jax import imageio
@@ -57,8 +79,12 @@ class Codec:
       lines (0.02–0.3 bpp), for quick sweeps.
     quality_range: the smallest and largest valid quality.
     integer_quality: whether qualities are integers.
-    pillow_format: Pillow's format name (for decoding and error messages).
+    pillow_format: Pillow's format name (for decoding and error messages); for a codec
+      Pillow cannot read, the format's name.
     extension: the file extension of a stream written to disk.
+    decoder: bytes -> PIL image, for a format Pillow cannot open (None: Pillow decodes it).
+    is_stream: bytes -> whether they are a stream of this format (lets `decode` find the
+      decoder of a file whose codec it is not told); None for Pillow's formats.
   """
 
   name: str
@@ -69,6 +95,8 @@ class Codec:
   integer_quality: bool
   pillow_format: str
   extension: str  # of a file holding the stream
+  decoder: Callable[[bytes], Image.Image] | None = None
+  is_stream: Callable[[bytes], bool] | None = None
 
 
 def _save(image: Image.Image, pillow_format: str, **options) -> bytes:
@@ -167,11 +195,174 @@ CODECS: dict[str, Codec] = {
 }
 
 
+# ------------------------------------------------------------------ document codecs (issue 26)
+
+JXL_EFFORT = 7
+JB2_THRESHOLD = 128  # Gray level below which a pixel is ink for the JB2 (bilevel) codec.
+JB2_MAX_LOSS = 200  # cjb2's largest loss level.
+DJVU_TIMEOUT_S = 120  # A 4000×4000 page codes in a few seconds; this only stops a hung tool.
+DJVU_INSTALL_HINT = "install DjVuLibre with: apt-get install djvulibre-bin"
+_DJVU_MAGIC = b"AT&TFORM"
+_JXL_MAGICS = (b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\x0a")
+
+
+def _is_jxl(stream: bytes) -> bool:
+  return stream.startswith(_JXL_MAGICS)
+
+
+def _is_heif(stream: bytes) -> bool:
+  return stream[4:8] == b"ftyp" and stream[8:12] in (b"heic", b"heix", b"mif1", b"msf1")
+
+
+def _is_djvu(stream: bytes) -> bool:
+  return stream.startswith(_DJVU_MAGIC)
+
+
+def _encode_jxl(image: Image.Image, quality: float, original_pixels: int, **options) -> bytes:
+  del original_pixels
+  return bytes(imagecodecs.jpegxl_encode(np.asarray(image), **{
+      "level": int(quality), "effort": JXL_EFFORT, "numthreads": 1, **options}))
+
+
+def _decode_jxl(stream: bytes) -> Image.Image:
+  pixels = np.asarray(imagecodecs.jpegxl_decode(stream))
+  return Image.fromarray(pixels[:, :, 0] if pixels.ndim == 3 and pixels.shape[2] == 1
+                         else pixels)
+
+
+def _encode_heif(image: Image.Image, quality: float, original_pixels: int, **options) -> bytes:
+  del original_pixels
+  buffer = io.BytesIO()
+  pillow_heif.from_pillow(image).save(buffer, **{"quality": int(quality), **options})
+  return buffer.getvalue()
+
+
+def _decode_heif(stream: bytes) -> Image.Image:
+  return pillow_heif.open_heif(stream, convert_hdr_to_8bit=True).to_pillow()
+
+
+def djvu_tool(name: str) -> str:
+  """The path of a DjVuLibre binary (c44, cjb2, ddjvu); DependencyError if it is missing."""
+  path = shutil.which(name)
+  if path is None:
+    raise errors.DependencyError(f"The DjVu tool {name!r} was not found; {DJVU_INSTALL_HINT}.")
+  return path
+
+
+def _run_tool(arguments: list[str]) -> None:
+  try:
+    result = subprocess.run(arguments, capture_output=True, timeout=DJVU_TIMEOUT_S, check=False)
+  except subprocess.TimeoutExpired:
+    raise RuntimeError(f"{os.path.basename(arguments[0])} took over {DJVU_TIMEOUT_S} s") from None
+  if result.returncode != 0:
+    message = result.stderr.decode(errors="replace").strip() or f"exit {result.returncode}"
+    raise RuntimeError(f"{os.path.basename(arguments[0])} failed: {message}")
+
+
+def _djvu_encode(tool: str, image: Image.Image, suffix: str, options: list[str]) -> bytes:
+  """Writes `image` as PNM, runs `tool options in.pnm out.djvu` in a temporary directory."""
+  binary = djvu_tool(tool)
+  with tempfile.TemporaryDirectory(prefix="tfic_djvu_") as tmp_dir:
+    source, target = os.path.join(tmp_dir, f"page{suffix}"), os.path.join(tmp_dir, "page.djvu")
+    image.save(source)
+    _run_tool([binary, *options, source, target])
+    with open(target, "rb") as f:
+      return f.read()
+
+
+def _decode_djvu(stream: bytes) -> Image.Image:
+  """`ddjvu` to a PNM (grey for grey and bilevel pages, colour for colour ones)."""
+  if not _is_djvu(stream):
+    raise errors.BitstreamError(f"not a DjVu file ({len(stream)} bytes)")
+  binary = djvu_tool("ddjvu")
+  with tempfile.TemporaryDirectory(prefix="tfic_djvu_") as tmp_dir:
+    source, target = os.path.join(tmp_dir, "page.djvu"), os.path.join(tmp_dir, "page.pnm")
+    with open(source, "wb") as f:
+      f.write(stream)
+    _run_tool([binary, "-format=pnm", source, target])
+    with Image.open(target) as decoded:
+      decoded.load()
+      return decoded.convert("L") if decoded.mode == "1" else decoded.copy()
+
+
+def _encode_djvu_iw44(
+    image: Image.Image, target_bpp: float, original_pixels: int, **options
+) -> bytes:
+  del options
+  # c44's -bpp counts pixels of the coded (possibly downscaled) image.
+  coded_bpp = target_bpp * original_pixels / (image.width * image.height)
+  grey = image.mode == "L"
+  return _djvu_encode("c44", image, ".pgm" if grey else ".ppm", ["-bpp", f"{coded_bpp:.6g}"])
+
+
+def _encode_djvu_jb2(image: Image.Image, fidelity: float, original_pixels: int,
+                     threshold: int = JB2_THRESHOLD, **options) -> bytes:
+  del original_pixels, options
+  paper = np.asarray(image.convert("L")) >= threshold  # Pillow's bilevel "1": True = white.
+  loss = JB2_MAX_LOSS - int(fidelity)
+  return _djvu_encode("cjb2", Image.fromarray(paper), ".pbm", ["-losslevel", str(loss)])
+
+
+DOCUMENT_CODECS: dict[str, Codec] = {
+    "jxl": Codec(
+        name="jxl",
+        encode=_encode_jxl,
+        qualities=(10, 15, 20, 30, 40, 50, 65, 80, 95),
+        quick_qualities=(10, 20, 40, 65),
+        quality_range=(0, 100),
+        integer_quality=True,
+        pillow_format="JPEG XL",
+        extension=".jxl",
+        decoder=_decode_jxl,
+        is_stream=_is_jxl,
+    ),
+    "heif": Codec(
+        name="heif",
+        encode=_encode_heif,
+        qualities=(0, 5, 10, 20, 30, 40, 50, 65, 80, 95),
+        quick_qualities=(0, 10, 20, 40),
+        quality_range=(0, 100),
+        integer_quality=True,
+        pillow_format="HEIF",
+        extension=".heic",
+        decoder=_decode_heif,
+        is_stream=_is_heif,
+    ),
+    "djvu_iw44": Codec(
+        name="djvu_iw44",
+        encode=_encode_djvu_iw44,
+        qualities=(0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0),
+        quick_qualities=(0.05, 0.1, 0.2, 0.4),
+        quality_range=(0.001, 24.0),
+        integer_quality=False,
+        pillow_format="DjVu (IW44)",
+        extension=".djvu",
+        decoder=_decode_djvu,
+        is_stream=_is_djvu,
+    ),
+    "djvu_jb2": Codec(
+        name="djvu_jb2",
+        encode=_encode_djvu_jb2,
+        qualities=(0, 100, 150, 200),
+        quick_qualities=(100, 200),
+        quality_range=(0, JB2_MAX_LOSS),
+        integer_quality=True,
+        pillow_format="DjVu (JB2)",
+        extension=".djvu",
+        decoder=_decode_djvu,
+        is_stream=_is_djvu,
+    ),
+}
+# Every codec `get_codec` knows. `CODECS` (Pillow's four) stays what the text-line evaluations
+# sweep by default; the page-level evaluation (eval/documents.py) uses both.
+ALL_CODECS: dict[str, Codec] = {**CODECS, **DOCUMENT_CODECS}
+
+
 def get_codec(name: str) -> Codec:
   """The registered codec called `name`; ValueError listing the known names otherwise."""
-  if name not in CODECS:
-    raise ValueError(f"Unknown codec {name!r}; known codecs: {', '.join(CODECS)}.")
-  return CODECS[name]
+  if name not in ALL_CODECS:
+    raise ValueError(f"Unknown codec {name!r}; known codecs: {', '.join(ALL_CODECS)}.")
+  return ALL_CODECS[name]
 
 
 def _check_quality(codec: Codec, quality: float) -> None:
@@ -199,11 +390,17 @@ def encode(image: np.ndarray, codec: str, quality: float, downscale: int = 1,
 
   Args:
     image: uint8 [H, W, 3] (RGB), [H, W, 1] or [H, W] (grayscale).
-    codec: a name in `CODECS` ("jpeg", "webp", "avif", "jpeg2000").
-    quality: the codec's quality (see the module docstring; for "jpeg2000" a target bpp).
+    codec: a name in `ALL_CODECS` ("jpeg", "webp", "avif", "jpeg2000", "jxl", "heif",
+      "djvu_iw44", "djvu_jb2").
+    quality: the codec's quality (see the module docstring; for "jpeg2000" and "djvu_iw44" a
+      target bpp).
     downscale: code the image reduced by this factor (1, 2, 4, ...); `decode` upscales back.
     **encoder_options: Pillow save options overriding this module's settings (e.g. `speed=0`
-      for AVIF, `subsampling=0` for JPEG). Pillow ignores options a format does not know.
+      for AVIF, `subsampling=0` for JPEG). Pillow ignores options a format does not know;
+      "jxl" and "heif" pass them to their encoder, "djvu_jb2" takes `threshold`.
+
+  Raises:
+    DependencyError: a DjVu tool is not installed.
   """
   coder = get_codec(codec)
   _check_quality(coder, quality)
@@ -219,15 +416,34 @@ def encode(image: np.ndarray, codec: str, quality: float, downscale: int = 1,
   return coder.encode(pil_image, quality, height * width, **encoder_options)
 
 
-def decode(stream: bytes, shape: tuple[int, ...]) -> np.ndarray:
-  """Decodes a classical stream to a uint8 array of `shape` (upscaled if it was downscaled)."""
+def _own_decoder(stream: bytes, codec: str | None) -> Callable[[bytes], Image.Image] | None:
+  """The decoder of `codec`, or of the document format `stream` is in; None: Pillow's."""
+  if codec is not None:
+    return get_codec(codec).decoder
+  for coder in DOCUMENT_CODECS.values():
+    if coder.is_stream(stream):
+      return coder.decoder
+  return None
+
+
+def decode(stream: bytes, shape: tuple[int, ...], codec: str | None = None) -> np.ndarray:
+  """Decodes a classical stream to a uint8 array of `shape` (upscaled if it was downscaled).
+
+  `codec` names the codec that made it; without it, the format is recognised from the stream.
+  """
   height, width = shape[:2]
   channels = 1 if len(shape) == 2 else shape[2]
+  decoder = _own_decoder(stream, codec)
   try:
-    with Image.open(io.BytesIO(stream)) as decoded_image:
-      decoded_image.load()
-      decoded_image = decoded_image.convert("L" if channels == 1 else "RGB")
-  except (OSError, SyntaxError, ValueError) as e:
+    if decoder is not None:
+      decoded_image = decoder(stream).convert("L" if channels == 1 else "RGB")
+    else:
+      with Image.open(io.BytesIO(stream)) as decoded_image:
+        decoded_image.load()
+        decoded_image = decoded_image.convert("L" if channels == 1 else "RGB")
+  except errors.TficError:
+    raise
+  except (OSError, SyntaxError, ValueError, RuntimeError) as e:
     raise errors.BitstreamError(f"cannot decode a {len(stream)}-byte classical stream: {e}") from e
   if decoded_image.size != (width, height):
     decoded_image = decoded_image.resize((width, height), UPSCALE_FILTER)
@@ -243,7 +459,7 @@ def encode_decode(
     (decoded uint8 array of the same shape as `image`, number of bytes of the stream).
   """
   stream = encode(image, codec, quality, downscale, **encoder_options)
-  return decode(stream, np.asarray(image).shape), len(stream)
+  return decode(stream, np.asarray(image).shape, codec), len(stream)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -264,7 +480,7 @@ def _rate_point(
     image: np.ndarray, codec: str, quality: float, downscale: int, **encoder_options
 ) -> RatePoint:
   stream = encode(image, codec, quality, downscale, **encoder_options)
-  decoded = decode(stream, np.asarray(image).shape)
+  decoded = decode(stream, np.asarray(image).shape, codec)
   height, width = image.shape[:2]
   return RatePoint(
       codec=codec,
@@ -337,7 +553,7 @@ def best_at_rate(
 
   Args:
     image: uint8 [H, W, C] or [H, W].
-    codec: a name in `CODECS`.
+    codec: a name in `ALL_CODECS`.
     target_bpp: the rate budget, bits per pixel of `image`.
     downscales: the downscale factors to try.
     score_fn: decoded image -> score to maximize (e.g. an OCR accuracy); default: PSNR.

@@ -10,6 +10,8 @@ artifacts under `workdir` and returns the lines to print. `launch.evaluate` is i
   dequant     configs/eval_dequant.py     eval/dequant.py (D1) or, with ocr_guided,
                                           eval/ocr_guided.py (D1 + CRAFT + D2)
   baselines   configs/eval_baselines.py   eval/baselines.py: classical codecs with Tesseract
+  documents   configs/eval_documents.py   eval/documents.py: whole pages, learned and classical
+                                          codecs, Tesseract in page mode (+ our page OCR)
 """
 
 from collections.abc import Callable
@@ -22,6 +24,7 @@ from tfic_jax.eval import baselines
 from tfic_jax.eval import codec
 from tfic_jax.eval import dequant
 from tfic_jax.eval import detect
+from tfic_jax.eval import documents
 from tfic_jax.eval import ocr_guided
 from tfic_jax.eval import ocr_judge
 from tfic_jax.eval import report
@@ -134,8 +137,17 @@ def _baselines(config, workdir: Path, progress: Progress) -> list[str]:
   return []  # baselines.run prints its table.
 
 
+def _documents(config, workdir: Path, progress: Progress) -> list[str]:
+  try:
+    return documents.run(config, workdir, progress=progress)["lines"]
+  except (RuntimeError, ValueError) as e:  # A codec's own check or a DjVu tool's failure.
+    if isinstance(e, errors.TficError):
+      raise
+    raise errors.TficError(str(e)) from None
+
+
 PARTS = {"tfic": _tfic, "codec": _codec, "ocr": _ocr, "detect": _detect, "dequant": _dequant,
-         "baselines": _baselines}
+         "baselines": _baselines, "documents": _documents}
 
 
 def run(config, workdir, progress: Progress = lambda message: None) -> list[str]:
