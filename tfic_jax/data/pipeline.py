@@ -31,9 +31,12 @@ Batch = dict[str, np.ndarray]
 SPLITS = {
     'synth_text': ('train', 'test', 'test_heldout_fonts'),
     'book_patches': ('train', 'test'),
+    'documents': ('train', 'test'),
+    'document_crops': ('train', 'test'),
+    'document_words': ('train', 'test'),
 }
 _IMAGE_FIELDS = ('image', 'clean', 'degraded')
-_TEXT_FIELDS = ('text', 'font', 'word_texts')
+_TEXT_FIELDS = ('text', 'font', 'word_texts', 'doc_id', 'condition')
 _BOX_FIELDS = ('char_boxes', 'word_boxes', 'line_boxes')
 
 
