@@ -43,6 +43,7 @@ def get_config():
   config.documents.split = "test"
   config.documents.builder_config = "default"
   config.documents.data_dir = "data"
+  config.documents.conditions = ""  # Comma-separated of clean, scan, photo; "": every one.
 
   # Learned codecs: shipped names, model directories or workdirs.
   config.mse_codecs = shipped("mse")
@@ -54,9 +55,9 @@ def get_config():
   # Qualities per codec (jpeg2000 / djvu_iw44: target bpp; djvu_jb2: 200 − loss level);
   # a codec not listed here sweeps its quick grid (classical.Codec.quick_qualities).
   config.qualities = ml_collections.ConfigDict({
-      "jpeg": (5, 20, 50), "webp": (0, 20, 50), "avif": (10, 30, 50),
-      "jpeg2000": (0.05, 0.1, 0.2), "jxl": (10, 30, 65), "heif": (0, 20, 40),
-      "djvu_iw44": (0.05, 0.1, 0.2), "djvu_jb2": (100,)})
+      "jpeg": (5, 20, 50), "webp": (0, 20, 50), "avif": (0, 20, 50),
+      "jpeg2000": (0.1, 0.2, 0.4), "jxl": (10, 30, 70), "heif": (0, 20, 40),
+      "djvu_iw44": (0.1, 0.2, 0.4), "djvu_jb2": (100, 200)})
 
   # Readers.
   config.tesseract = True  # Page mode (psm below); skipped with a note if not installed.

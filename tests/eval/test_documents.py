@@ -185,6 +185,32 @@ def test_documents_source_names_the_missing_builder(monkeypatch):
     documents.documents_pages("test", "default", 1, "/nonexistent")
 
 
+def test_documents_source_reads_pages_with_their_words_and_filters_conditions(monkeypatch):
+  from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top
+  if "documents" not in builders.BUILDERS:
+    pytest.skip("the documents tfds builder is not in tfic_jax.data.builders")
+
+  def example(condition):
+    return {"image": np.full((30, 40, 1), 255, np.uint8), "doc_id": "R/doc/x.pdf", "page": 3,
+            "dpi": 150.0, "condition": condition, "text": "Hello world\nagain",
+            "word_texts": "Hello\nworld\nagain",
+            "word_boxes": np.arange(12, dtype=np.float32), "word_lines": np.array([0, 0, 1])}
+
+  seen = {}
+
+  def load_split(name, split, data_dir, builder_config):
+    seen.update(name=name, split=split, data_dir=data_dir, builder_config=builder_config)
+    return [example("clean"), example("scan"), example("photo")]
+
+  monkeypatch.setattr(documents.pipeline, "load_split", load_split)
+  pages = documents.documents_pages("test", "tiny", 5, "d", conditions=("scan", "photo"))
+  assert seen == {"name": "documents", "split": "test", "data_dir": "d", "builder_config": "tiny"}
+  assert [p.page.condition for p in pages] == ["scan", "photo"]
+  assert pages[0].reference == "Hello world\nagain"
+  assert pages[0].page.image.shape == (30, 40, 1)
+  assert len(documents.documents_pages("test", "tiny", 1, "d")) == 1
+
+
 def test_bad_configuration_is_refused_before_any_work():
   config = eval_documents_tiny.get_config()
   config.classical_codecs = "jpeg,bpg"

@@ -145,18 +145,12 @@ def book_pages(num_pages: int, split: str = "test", first_page: int = 0, height:
   return pages
 
 
-def _text_field(example: dict) -> str:
-  for key in ("text", "page_text"):
-    if key in example:
-      return pipeline.as_text(example[key])
-  return ""
+def documents_pages(split: str, builder_config: str, num_pages: int, data_dir: str,
+                    conditions: Sequence[str] = ()) -> list[NamedPage]:
+  """The first `num_pages` pages of the `documents` tfds builder (split, config), built under
+  `data_dir` if missing; `conditions` ("clean", "scan", "photo"; empty: all) filters them.
 
-
-def documents_pages(split: str, builder_config: str, num_pages: int, data_dir: str
-                    ) -> list[NamedPage]:
-  """Pages of the `documents` tfds builder (split and config), built if missing.
-
-  Raises DatasetError naming the missing builder while `tfic_jax.data.builders` has none.
+  Raises DatasetError naming the builder if `tfic_jax.data.builders` has none.
   """
   from tfic_jax.data import builders  # pylint: disable=g-import-not-at-top  (deferred: tfds)
   if DOCUMENTS_BUILDER not in builders.BUILDERS:
@@ -165,17 +159,15 @@ def documents_pages(split: str, builder_config: str, num_pages: int, data_dir: s
         f"has {sorted(builders.BUILDERS)}); use source='images' or 'book'")
   source = pipeline.load_split(DOCUMENTS_BUILDER, split, data_dir, builder_config)
   pages = []
-  for index in range(min(int(num_pages), len(source))):
-    example = source[index]
-    image = _as_page_array(example["image"])
-    text = _text_field(example)
-    # Ground truth as one Word per line: page_text gives back the text, lines kept.
-    words = tuple(documents_lib.Word(text=line, box=(0.0, 0.0, 0.0, 0.0), line=number)
-                  for number, line in enumerate(text.split("\n")) if line.strip())
-    name = f"{DOCUMENTS_BUILDER}/{builder_config}/{split}/{index}"
-    pages.append(NamedPage(name, documents_lib.Page(
-        image=image, words=words, doc_id=pipeline.as_text(example.get("doc_id", name)),
-        page_index=index, condition=pipeline.as_text(example.get("condition", "clean")))))
+  for index in range(len(source)):
+    if len(pages) >= num_pages:
+      break
+    page = documents_lib.page_from_example(source[index])
+    if conditions and page.condition not in conditions:
+      continue
+    page = dataclasses.replace(page, image=_as_page_array(page.image))
+    name = f"{DOCUMENTS_BUILDER}/{builder_config}/{split}/{page.doc_id}#{page.page_index}/{page.condition}"
+    pages.append(NamedPage(name, page))
   return pages
 
 
@@ -194,7 +186,8 @@ def load_pages(config) -> list[NamedPage]:
                       int(config.book.height), int(config.book.width), str(config.book.text))
   if source == "documents":
     return documents_pages(str(config.documents.split), str(config.documents.builder_config),
-                           int(config.num_pages), str(config.documents.data_dir))
+                           int(config.num_pages), str(config.documents.data_dir),
+                           _names(config.documents.conditions))
   raise errors.TficError(f"config.source is {source!r}: use one of {SOURCES}")
 
 
