@@ -278,3 +278,20 @@ def test_launcher_refuses_bad_inputs_in_one_line(tmp_path, images, message):
   lines = result.stderr.strip().splitlines()
   assert lines[-1].startswith("error: ") and message in lines[-1].lower(), result.stderr
   assert "Traceback" not in result.stderr
+
+
+def test_our_page_ocr_is_an_optional_second_reader(tmp_path):
+  config = eval_documents_tiny.get_config()
+  config.tesseract = False
+  config.page_ocr = True  # The shipped CRAFT detector + judge.
+  config.classical_codecs = "jpeg"
+  config.downscales = "1"
+  report = documents.run(config, tmp_path)
+  assert report["readers"] == ["page_ocr"]
+  uncompressed = next(p for p in report["points"] if p["method"] == "uncompressed")
+  assert uncompressed["page_ocr_accuracy"] > 0.6  # Reads most of the clean page.
+  assert (tmp_path / "rate_accuracy_page_ocr.png").stat().st_size > 0
+  assert not (tmp_path / "rate_accuracy_tesseract.png").exists()
+  config.page_ocr = False
+  with pytest.raises(errors.TficError, match="no reader"):
+    documents.run(config, tmp_path / "none")

@@ -601,15 +601,17 @@ def plot_rate_accuracy(points: Sequence[dict], reader: str, path: Path, scale: s
 
 
 def grid_points(points: Sequence[dict], target_bpp: float, reader: str) -> list[dict]:
-  """One setting per method near `target_bpp`: among its settings within 0.8–1.25× the target,
-  the one `reader` reads best; else the nearest in log-rate."""
+  """One setting per method for a budget of `target_bpp`: the one `reader` reads best among
+  its settings at most 1.25× the budget (what a user would pick), else its lowest-rate one."""
   chosen = []
   methods = list(dict.fromkeys(p["method"] for p in points if p["method"] != "uncompressed"))
   for method in methods:
     pts = [p for p in points if p["method"] == method]
-    near = [p for p in pts if 0.8 <= p["bpp"] / target_bpp <= 1.25]
-    chosen.append(max(near, key=lambda p: p[f"{reader}_accuracy"]) if near else
-                  min(pts, key=lambda p: abs(math.log(p["bpp"] / target_bpp))))
+    within = [p for p in pts if p["bpp"] <= 1.25 * target_bpp]
+    # Ties go to the rate nearest the budget (log scale).
+    chosen.append(max(within, key=lambda p: (p[f"{reader}_accuracy"],
+                                             -abs(math.log(p["bpp"] / target_bpp))))
+                  if within else min(pts, key=lambda p: p["bpp"]))
   return chosen
 
 
@@ -647,8 +649,8 @@ def plot_grid(points: Sequence[dict], crops: dict, target_bpp: float, reader: st
         f" q={p['quality']:g}" + (f" ↓{p['downscale']}" if p["downscale"] > 1 else ""))
     ax.set_title(f"{p['method']}{setting}\n{p['bpp']:.3f} bpp, {reader} "
                  f"{p[f'{reader}_accuracy']:.3f}", fontsize=7)
-  fig.suptitle(f"{page_name}: one region per method near {target_bpp:.3f} bpp (page mean rates "
-               "and accuracies)", fontsize=8)
+  fig.suptitle(f"{page_name}: one region per method, its best {reader} reading at ≤ 1.25 × "
+               f"{target_bpp:.3f} bpp (rates and accuracies: means over pages)", fontsize=8)
   fig.tight_layout()
   fig.savefig(path, dpi=100)
   plt.close(fig)
