@@ -80,7 +80,8 @@ def test_eval_batches_pad_the_last_batch_and_mask_it():
 
 
 @pytest.mark.parametrize('name, split, config, expected', [
-    ('mnist', 'train', 'tiny', 'valid datasets: book_patches, synth_text'),
+    ('mnist', 'train', 'tiny',
+     'valid datasets: book_patches, document_crops, document_words, documents, synth_text'),
     ('synth_text', 'validation', 'tiny', 'valid splits: train, test, test_heldout_fonts'),
     ('book_patches', 'test_heldout_fonts', 'tiny', 'valid splits: train, test'),
     ('synth_text', 'train', 'huge', 'valid configs: default, small, medium, tiny'),

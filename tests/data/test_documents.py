@@ -157,6 +157,23 @@ def test_degradations_are_reproducible_and_seeded(pdf_roots, condition):
   assert _digest(moved) != _digest(first)
 
 
+def _degraded_digest(args):
+  path, condition = args
+  page = documents.render_page(path, 0, dpi=100)
+  return _digest(conditions.degrade(page, condition, seed=3))
+
+
+def test_degradations_are_the_same_bytes_in_a_fresh_process(pdf_roots):
+  """Builders degrade pages in spawned workers: every RNG augraphy draws from (numba's too)
+  must be seeded from the page, not inherited from the process."""
+  import multiprocessing
+  root, texts = pdf_roots
+  tasks = [(str(root / sorted(texts)[2]), condition) for condition in ("scan", "photo")]
+  with multiprocessing.get_context("spawn").Pool(1) as pool:
+    in_child = pool.map(_degraded_digest, tasks)
+  assert in_child == [_degraded_digest(task) for task in tasks]
+
+
 def test_degradation_leaves_the_global_random_state_alone(pdf_roots):
   import random
   page = _page(pdf_roots)
@@ -222,6 +239,7 @@ def test_documents_tiny_builds_and_reads_back(built):
     assert page.image.ndim == 2 and page.dpi == 75.0
     name = page.doc_id.rsplit("/", 1)[-1]
     assert documents.page_text(page) == "\n".join(" ".join(l) for l in texts[name][page.page_index])
+    assert test[i]["text"] == documents.page_text(page)
   assert set(by_condition) == {"clean", "scan", "photo"}
   rendered = documents.render_page(str(root / name), by_condition["clean"].page_index, 75)
   np.testing.assert_array_equal(rendered.image, by_condition["clean"].image)

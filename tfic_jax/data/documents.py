@@ -82,6 +82,10 @@ SPLITS = ("train", "test")
 TEST_FRACTION = 0.2
 MIN_PAGE_CHARS = 200  # Pages with fewer characters in words (title pages, figures) are skipped.
 MAX_UNKNOWN_CHAR_FRACTION = 0.01  # Glyphs without Unicode (U+FFFD): above this, skip the page.
+# The readers here read Latin script: pages whose letters are mostly of another script (the
+# polyglossia examples in Japanese, Thai, Arabic...) are skipped.
+MIN_LATIN_LETTER_FRACTION = 0.9
+_LATIN_END = 0x250  # Basic Latin, Latin-1, Latin Extended-A and -B.
 # Ligatures expanded ("ﬁ" → "fi", as a reader writes them); unknown glyphs as U+FFFD (counted).
 _WORD_FLAGS = (pymupdf.TEXTFLAGS_WORDS & ~pymupdf.TEXT_PRESERVE_LIGATURES
                & ~pymupdf.TEXT_CID_FOR_UNKNOWN_UNICODE)
@@ -202,7 +206,8 @@ def render_page(document: PdfDocument | str, page_index: int, dpi: float = 150,
   its words (boxes clipped to the image, words wholly outside it dropped).
 
   None, counted in `skipped`, when the page cannot be rendered, has fewer than `min_chars`
-  characters in words, or more than MAX_UNKNOWN_CHAR_FRACTION of them unmapped.
+  characters in words, more than MAX_UNKNOWN_CHAR_FRACTION of them unmapped, or letters mostly
+  not Latin.
   """
   if not DPI_RANGE[0] <= dpi <= DPI_RANGE[1]:
     raise errors.TficError(f"dpi must be in {DPI_RANGE}, got {dpi}")
@@ -221,6 +226,10 @@ def render_page(document: PdfDocument | str, page_index: int, dpi: float = 150,
         return None
       if unknown > MAX_UNKNOWN_CHAR_FRACTION * num_chars:
         skipped.skip("glyphs without Unicode", what)
+        return None
+      letters = [c for w in words for c in w.text if c.isalpha()]
+      if sum(ord(c) < _LATIN_END for c in letters) < MIN_LATIN_LETTER_FRACTION * len(letters):
+        skipped.skip("not Latin script", what)
         return None
       pixmap = pdf_page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False,
                                    colorspace=pymupdf.csRGB if color else pymupdf.csGRAY)
