@@ -24,10 +24,12 @@ def _line(seed: int, index: int) -> list[str]:
   return [str(w) for w in rng.choice(_WORDS, size=6)]
 
 
-def write_pdf(path, seed: int, num_pages: int = 2, blank_page: bool = False) -> list[list[list]]:
+def write_pdf(path, seed: int, num_pages: int = 2, blank_page: bool = False,
+              title: str = "") -> list[list[list]]:
   """A letter-size PDF of `num_pages` pages of 20 lines of 6 words (Helvetica 11 pt); returns
   its text, page by page and line by line."""
   pdf = pymupdf.open()
+  pdf.set_metadata({"title": title})
   text = []
   for page_index in range(num_pages):
     page = pdf.new_page(width=612, height=792)
@@ -58,8 +60,9 @@ def _names_for_splits(num_train: int, num_test: int) -> list[str]:
 
 @pytest.fixture(scope="module")
 def pdf_dir(tmp_path_factory):
-  """Six good PDFs (4 train, 2 test documents, one with a blank page), a corrupt file and a
-  symlink to one of the PDFs (the same document twice)."""
+  """Six good PDFs (4 train, 2 test documents, one with a blank page), a corrupt file, a
+  symlink to one of the PDFs and a copy of another that differs in its metadata only (the same
+  documents again)."""
   root = tmp_path_factory.mktemp("pdfs")
   texts = {}
   for seed, name in enumerate(_names_for_splits(4, 2)):
@@ -67,6 +70,8 @@ def pdf_dir(tmp_path_factory):
   (root / "corrupt.pdf").write_bytes(b"%PDF-1.4\nthis is not a pdf\n" + bytes(range(256)))
   (root / "sub").mkdir()
   (root / "sub" / "again.pdf").symlink_to(root / _names_for_splits(4, 2)[0])
+  write_pdf(root / "sub" / "zz_copy.pdf", 1, title="another title")
+  assert (root / "sub" / "zz_copy.pdf").read_bytes() != (root / _names_for_splits(4, 2)[1]).read_bytes()
   return root, texts
 
 
@@ -82,7 +87,8 @@ def test_find_pdfs_counts_corrupt_files_and_keeps_each_document_once(pdf_roots):
   found = documents.find_pdfs(skipped=skipped)
   assert sorted(d.path for d in found) == sorted(str(root / name) for name in texts)
   assert all(d.num_pages >= 2 for d in found)
-  assert sum(skipped.values()) == 1  # corrupt.pdf (the symlinked file is found once)
+  # corrupt.pdf and zz_copy.pdf (same text as manual...); the symlinked file is found once.
+  assert sum(skipped.values()) == 2 and skipped["same text as another document"] == 1
 
 
 @pytest.mark.parametrize("dpi,color", [(75, False), (150, True), (300, False)])
@@ -174,14 +180,18 @@ def test_degradations_are_the_same_bytes_in_a_fresh_process(pdf_roots):
   assert in_child == [_degraded_digest(task) for task in tasks]
 
 
-def test_degradation_leaves_the_global_random_state_alone(pdf_roots):
+def test_degradation_leaves_the_global_random_state_and_directory_alone(pdf_roots, tmp_path,
+                                                                      monkeypatch):
+  import os
   import random
+  monkeypatch.chdir(tmp_path)
   page = _page(pdf_roots)
   np.random.seed(1)
   random.seed(1)
   conditions.degrade(page, "scan", seed=0)
   assert np.random.random() == np.random.RandomState(1).random_sample()
   assert random.random() == random.Random(1).random()
+  assert os.getcwd() == str(tmp_path) and not os.listdir(tmp_path)  # No ./augraphy_cache.
 
 
 def test_scan_keeps_the_word_boxes_on_the_words(pdf_roots):

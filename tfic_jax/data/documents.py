@@ -144,8 +144,9 @@ def find_pdfs(roots: Sequence[str] | None = None,
               skipped: SkipCounter | None = None) -> list[PdfDocument]:
   """The readable PDFs under `roots` (default: `pdf_roots()`), sorted by id, each file once.
 
-  Symlinks are resolved and byte-identical files (R's refman.pdf and fullrefman.pdf) kept once.
-  Files that do not open, are encrypted or have no pages are skipped and counted in `skipped`.
+  Symlinks are resolved, and files with the same page count and text on their first pages are
+  one document (`_content_digest`), kept once (the first by id). Files that do not open, are
+  encrypted or have no pages are skipped and counted in `skipped`.
   """
   skipped = skipped if skipped is not None else SkipCounter()
   paths = set()
@@ -157,25 +158,35 @@ def find_pdfs(roots: Sequence[str] | None = None,
   documents, digests = [], set()
   for path in sorted(paths, key=document_id):
     try:
-      with open(path, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
-      if digest in digests:
-        skipped.skip("duplicate file", path)
-        continue
       with pymupdf.open(path) as pdf:
         if pdf.needs_pass:
           skipped.skip("encrypted", path)
           continue
         num_pages = pdf.page_count
+        digest = _content_digest(path, pdf)
     except (RuntimeError, ValueError, OSError) as e:  # pymupdf raises FileDataError et al.
       skipped.skip(f"unreadable ({type(e).__name__})", path)
       continue
     if num_pages == 0:
       skipped.skip("no pages", path)
       continue
+    if digest in digests:
+      skipped.skip("same text as another document", path)
+      continue
     digests.add(digest)
     documents.append(PdfDocument(document_id(path), path, num_pages))
   return documents
+
+
+def _content_digest(path: str, pdf: "pymupdf.Document") -> str:
+  """What makes two files one document: the page count and the text of the first pages (R's
+  refman.pdf and fullrefman.pdf differ in a byte of metadata only; the A4 and letter printings
+  of a manual set the same words); the file's bytes when those pages hold little text."""
+  text = "".join(pdf[i].get_text() for i in range(min(3, pdf.page_count)))
+  if len(text.strip()) < MIN_PAGE_CHARS:
+    with open(path, "rb") as f:
+      return "bytes:" + hashlib.sha256(f.read()).hexdigest()
+  return f"text:{pdf.page_count}:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def page_words(pdf_page: "pymupdf.Page", scale: float) -> tuple[list[Word], int]:
