@@ -4,6 +4,12 @@ A `Page` is one page image with its words and their boxes in pixel coordinates. 
 (rendered PDFs take the words from the PDF's text layer, so no OCR is involved); the page-level
 evaluation (`tfic_jax.eval.documents`) reads `page_text` as the reference, or, for a page
 without words (a real scan), the reading of the original.
+
+The real-document source lives here too: the PDF manuals Debian ships (`PDF_ROOTS`,
+`find_pdfs`), each page rendered by PyMuPDF at 75–300 dpi with its words (`render_page`), split
+by document (`document_split`), and a built `documents` example read back as a `Page`
+(`page_from_example`). Scan and photo conditions: `tfic_jax.data.conditions`; the tfds builders:
+`tfic_jax.data.builders` (docs/data.md, "Real documents").
 """
 
 import collections
