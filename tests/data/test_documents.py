@@ -13,6 +13,7 @@ import pytest
 
 from tfic_jax.data import conditions
 from tfic_jax.data import documents
+from tfic_jax.data import pdfs
 from tfic_jax.data import pipeline
 
 _WORDS = ("alpha", "Bravo", "charlie", "delta42", "echo", "Foxtrot", "golf", "hotel", "india",
@@ -71,7 +72,8 @@ def pdf_dir(tmp_path_factory):
   (root / "sub").mkdir()
   (root / "sub" / "again.pdf").symlink_to(root / _names_for_splits(4, 2)[0])
   write_pdf(root / "sub" / "zz_copy.pdf", 1, title="another title")
-  assert (root / "sub" / "zz_copy.pdf").read_bytes() != (root / _names_for_splits(4, 2)[1]).read_bytes()
+  copied = (root / _names_for_splits(4, 2)[1]).read_bytes()
+  assert (root / "sub" / "zz_copy.pdf").read_bytes() != copied
   return root, texts
 
 
@@ -84,7 +86,7 @@ def pdf_roots(pdf_dir, monkeypatch):
 def test_find_pdfs_counts_corrupt_files_and_keeps_each_document_once(pdf_roots):
   root, texts = pdf_roots
   skipped = documents.SkipCounter()
-  found = documents.find_pdfs(skipped=skipped)
+  found = pdfs.find_pdfs(skipped=skipped)
   assert sorted(d.path for d in found) == sorted(str(root / name) for name in texts)
   assert all(d.num_pages >= 2 for d in found)
   # corrupt.pdf and zz_copy.pdf (same text as manual...); the symlinked file is found once.
@@ -95,7 +97,7 @@ def test_find_pdfs_counts_corrupt_files_and_keeps_each_document_once(pdf_roots):
 def test_rendered_words_match_the_pdf_and_lie_inside_the_image(pdf_roots, dpi, color):
   root, texts = pdf_roots
   name = sorted(texts)[1]
-  page = documents.render_page(str(root / name), 1, dpi=dpi, color=color)
+  page = pdfs.render_page(str(root / name), 1, dpi=dpi, color=color)
   assert page.image.dtype == np.uint8
   assert page.image.shape == ((round(792 * dpi / 72), round(612 * dpi / 72), 3) if color
                               else (round(792 * dpi / 72), round(612 * dpi / 72)))
@@ -104,7 +106,8 @@ def test_rendered_words_match_the_pdf_and_lie_inside_the_image(pdf_roots, dpi, c
   assert len({w.line for w in page.words}) == 20
   height, width = page.image.shape[:2]
   boxes = np.asarray([w.box for w in page.words])
-  assert (boxes[:, :2] >= 0).all() and (boxes[:, 2] <= width).all() and (boxes[:, 3] <= height).all()
+  assert (boxes[:, :2] >= 0).all()
+  assert (boxes[:, 2] <= width).all() and (boxes[:, 3] <= height).all()
   assert (boxes[:, 2] > boxes[:, 0]).all() and (boxes[:, 3] > boxes[:, 1]).all()
   # Each box holds its word's ink: darker inside than the page around the text.
   grey = page.image if page.image.ndim == 2 else page.image.mean(axis=-1)
@@ -113,7 +116,7 @@ def test_rendered_words_match_the_pdf_and_lie_inside_the_image(pdf_roots, dpi, c
     assert grey[y0:y1, x0:x1].min() < 128, word
   # Twice the dpi, twice the coordinates.
   if dpi == 75:
-    double = documents.render_page(str(root / name), 1, dpi=150)
+    double = pdfs.render_page(str(root / name), 1, dpi=150)
     np.testing.assert_allclose(np.asarray([w.box for w in double.words]), 2 * boxes, atol=0.01)
 
 
@@ -121,10 +124,10 @@ def test_pages_without_text_are_skipped_and_counted(pdf_roots):
   root, texts = pdf_roots
   with_blank = list(texts)[0]  # Its third page is blank.
   skipped = documents.SkipCounter()
-  assert documents.render_page(str(root / with_blank), 2, 100, skipped=skipped) is None
-  assert documents.render_page(str(root / with_blank), 99, 100, skipped=skipped) is None
+  assert pdfs.render_page(str(root / with_blank), 2, 100, skipped=skipped) is None
+  assert pdfs.render_page(str(root / with_blank), 99, 100, skipped=skipped) is None
   assert skipped["little or no text"] == 1 and sum(skipped.values()) == 2
-  assert documents.render_page(str(root / with_blank), 0, 100, skipped=skipped) is not None
+  assert pdfs.render_page(str(root / with_blank), 0, 100, skipped=skipped) is not None
 
 
 def test_split_is_by_document_and_keeps_paper_variants_together():
@@ -140,7 +143,7 @@ def test_split_is_by_document_and_keeps_paper_variants_together():
 
 def _page(pdf_roots, color=False):
   root, texts = pdf_roots
-  return documents.render_page(str(root / sorted(texts)[2]), 0, dpi=100, color=color)
+  return pdfs.render_page(str(root / sorted(texts)[2]), 0, dpi=100, color=color)
 
 
 def _digest(page):
@@ -165,7 +168,7 @@ def test_degradations_are_reproducible_and_seeded(pdf_roots, condition):
 
 def _degraded_digest(args):
   path, condition = args
-  page = documents.render_page(path, 0, dpi=100)
+  page = pdfs.render_page(path, 0, dpi=100)
   return _digest(conditions.degrade(page, condition, seed=3))
 
 
@@ -251,7 +254,7 @@ def test_documents_tiny_builds_and_reads_back(built):
     assert documents.page_text(page) == "\n".join(" ".join(l) for l in texts[name][page.page_index])
     assert test[i]["text"] == documents.page_text(page)
   assert set(by_condition) == {"clean", "scan", "photo"}
-  rendered = documents.render_page(str(root / name), by_condition["clean"].page_index, 75)
+  rendered = pdfs.render_page(str(root / name), by_condition["clean"].page_index, 75)
   np.testing.assert_array_equal(rendered.image, by_condition["clean"].image)
   again = conditions.degrade(rendered, "scan", seed=26)
   np.testing.assert_array_equal(again.image, by_condition["scan"].image)  # PNG is lossless

@@ -142,8 +142,9 @@ def perspective(page: documents.Page, rng: np.random.Generator) -> documents.Pag
     x0, y0, x1, y1 = word.box
     corners = np.float32([[[x0, y0], [x1, y0], [x1, y1], [x0, y1]]])
     moved = cv2.perspectiveTransform(corners, homography)[0]
-    box = (max(0.0, float(moved[:, 0].min())), max(0.0, float(moved[:, 1].min())),
-           min(float(width), float(moved[:, 0].max())), min(float(height), float(moved[:, 1].max())))
+    (x0, y0), (x1, y1) = moved.min(axis=0), moved.max(axis=0)
+    box = (max(0.0, float(x0)), max(0.0, float(y0)), min(float(width), float(x1)),
+           min(float(height), float(y1)))
     words.append(dataclasses.replace(word, box=box))
   return dataclasses.replace(page, image=image, words=tuple(words))
 
