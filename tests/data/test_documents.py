@@ -120,6 +120,20 @@ def test_rendered_words_match_the_pdf_and_lie_inside_the_image(pdf_roots, dpi, c
     np.testing.assert_allclose(np.asarray([w.box for w in double.words]), 2 * boxes, atol=0.01)
 
 
+def test_rotated_page_keeps_words_on_their_ink(tmp_path):
+  """A page with /Rotate 90 is rendered turned; its word boxes must turn with it."""
+  write_pdf(tmp_path / "rotated.pdf", 7, num_pages=1)
+  with pymupdf.open(tmp_path / "rotated.pdf") as pdf:
+    pdf[0].set_rotation(90)
+    pdf.save(tmp_path / "turned.pdf")
+  page = pdfs.render_page(str(tmp_path / "turned.pdf"), 0, dpi=100)
+  assert page.image.shape == (850, 1100) and len(page.words) == 120
+  for word in page.words:
+    x0, y0, x1, y1 = (int(round(v)) for v in word.box)
+    assert y1 - y0 > x1 - x0 or len(word.text) < 3  # Lines run down the page now.
+    assert page.image[y0:y1, x0:x1].min() < 128, word
+
+
 def test_pages_without_text_are_skipped_and_counted(pdf_roots):
   root, texts = pdf_roots
   with_blank = list(texts)[0]  # Its third page is blank.
