@@ -21,15 +21,12 @@ function), and Python's and NumPy's states are restored afterwards. The only aug
 that draws from numba's generator on parallel threads (Folding's edge noise) is switched off
 (`fold_noise=0`), so the result is a pure function of (seed, page): the same bytes in any
 process. Seeding global state is not thread-safe, nor is the change of directory around the
-pipeline (augraphy writes a cache of input images to `./augraphy_cache/`; `_scratch_dir`):
-degrade pages in processes, not threads.
+pipeline (augraphy writes a cache of its inputs to `./augraphy_cache/`: it runs in a temporary
+directory, removed afterwards): degrade pages in processes, not threads.
 """
 
-import atexit
 import contextlib
 import dataclasses
-import functools
-import os
 import random
 import shutil
 import tempfile
@@ -47,16 +44,6 @@ CONDITIONS = ("clean", "scan", "photo")
 # the page side.
 _BACKDROP = 96
 _PERSPECTIVE_RANGE = (0.02, 0.08)
-
-
-@functools.lru_cache(maxsize=1)
-def _scratch_dir() -> str:
-  """Where augraphy may write: its pipeline saves every input image (a ring of 30 PNGs) to
-  `./augraphy_cache/` of the current directory, which must not be the repository or a data
-  directory. Per process, under the system's temporary directory; emptied after each page."""
-  path = tempfile.mkdtemp(prefix="tfic_augraphy_")
-  atexit.register(shutil.rmtree, path, ignore_errors=True)
-  return path
 
 
 @numba.njit(cache=True)
@@ -171,10 +158,15 @@ def degrade(page: documents.Page, condition: str, seed: int = 0) -> documents.Pa
     cv2.setRNGSeed(page_seed)
     _seed_numba(page_seed)
     boxes = [list(word.box) for word in page.words] or None
-    # Blur in pixels at 150 dpi, scaled with the resolution (the same optics at any dpi).
-    with contextlib.chdir(_scratch_dir()):
-      result = _PIPELINES[condition](boxes, (page.dpi or 150.0) / 150.0).augment(image)
-    shutil.rmtree(os.path.join(_scratch_dir(), "augraphy_cache"), ignore_errors=True)
+    # Augraphy's pipeline saves every input image (a ring of 30 PNGs) to ./augraphy_cache/ of
+    # the current directory, which must not be the repository or a data directory.
+    scratch = tempfile.mkdtemp(prefix="tfic_augraphy_")
+    try:
+      with contextlib.chdir(scratch):
+        # Blur is in pixels at 150 dpi, scaled with the resolution (the same optics at any dpi).
+        result = _PIPELINES[condition](boxes, (page.dpi or 150.0) / 150.0).augment(image)
+    finally:
+      shutil.rmtree(scratch, ignore_errors=True)
   finally:
     random.setstate(python_state)
     np.random.set_state(numpy_state)
