@@ -5,7 +5,7 @@ have given, keeping its words:
 
 * `clean`: the page as rendered.
 * `scan`: paper texture (NoiseTexturize, BrightnessTexturize), ink bleed, a shallow fold (its
-  warp moves text by at most 0.2 % of the page height: ~3 px at 200 dpi; augraphy moves the
+  warp moves text by at most 0.2 % of the page height: ~3 px at 150 dpi; augraphy moves the
   word boxes with it), a lighting gradient, sensor noise, a slight defocus and a JPEG history.
   Nothing else moves the text, so the word boxes are those of the PDF.
 * `photo`: the page seen by a camera: a perspective view (OpenCV homography onto a grey

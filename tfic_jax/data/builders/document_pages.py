@@ -75,6 +75,7 @@ def _words_fields(words) -> dict:
 
 
 def render_pages(args):
+  """`documents` examples of one document: each chosen page once per condition."""
   config, document, split = args
   skipped = documents.SkipCounter()
   examples = []
@@ -113,6 +114,8 @@ def words_inside(words, left: float, top: float, right: float, bottom: float):
 
 
 def render_crops(args):
+  """`document_crops` examples of one document: `crops_per_page` windows of each chosen page,
+  most centred near a word, the page under one condition."""
   config, document, split = args
   skipped = documents.SkipCounter()
   examples = []
@@ -181,8 +184,9 @@ def layout_on_canvas(image: np.ndarray, box, canvas_shape, text_height: float = 
 
 
 def word_runs(words, rng: np.random.Generator, count: int, max_words: int, max_chars: int):
-  """`count` runs of 1..max_words consecutive words of one line (with a letter or digit, at
-  most `max_chars` characters joined by spaces), drawn with `rng`: [(text, box)]."""
+  """`count` runs of 1..max_words consecutive words of one line (with a letter or digit, no
+  unmapped glyph, at most `max_chars` characters joined by spaces), drawn with `rng`:
+  [(text, box)]."""
   lines = collections.defaultdict(list)
   for word in words:
     lines[word.line].append(word)
@@ -195,7 +199,7 @@ def word_runs(words, rng: np.random.Generator, count: int, max_words: int, max_c
     start = int(rng.integers(len(line)))
     run = line[start:start + int(rng.integers(1, max_words + 1))]
     text = ' '.join(w.text for w in run)
-    if len(text) > max_chars or not any(c.isalnum() for c in text):
+    if len(text) > max_chars or not any(c.isalnum() for c in text) or "\ufffd" in text:
       continue
     box = (min(w.box[0] for w in run), min(w.box[1] for w in run),
            max(w.box[2] for w in run), max(w.box[3] for w in run))
@@ -206,6 +210,8 @@ def word_runs(words, rng: np.random.Generator, count: int, max_words: int, max_c
 
 
 def render_words(args):
+  """`document_words` examples of one document: word runs of each chosen page, the page under
+  one condition, each run laid out on its own canvas."""
   config, document, split = args
   skipped = documents.SkipCounter()
   examples = []
