@@ -31,7 +31,7 @@ def get_config():
   # Pages: "book" (typeset by tfic_jax.data.book, exact text), "images" (files, folders,
   # globs: no ground truth) or "documents" (the tfds builder).
   config.source = "book"
-  config.num_pages = 2  # At most this many pages (0 with source=images: every file).
+  config.num_pages = 0  # At most this many pages; 0: every image file, or 2 book / documents pages.
   config.images = ""  # source=images: comma-separated files, folders or globs.
   config.book = ml_collections.ConfigDict()
   config.book.split = "test"  # Sentences of book_patches' test pool.

@@ -375,6 +375,11 @@ def _check_quality(codec: Codec, quality: float) -> None:
     raise ValueError(f"{codec.name}: quality must be an integer, got {quality}.")
 
 
+def check_quality(codec: str, quality: float) -> None:
+  """ValueError (TypeError) if `quality` is not a valid quality of the codec called `codec`."""
+  _check_quality(get_codec(codec), quality)
+
+
 def _check_downscale(downscale: int, height: int, width: int) -> None:
   if isinstance(downscale, bool) or not isinstance(downscale, (int, np.integer)) or downscale < 1:
     raise ValueError(f"downscale must be a positive int, got {downscale!r}.")

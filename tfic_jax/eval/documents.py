@@ -171,22 +171,29 @@ def documents_pages(split: str, builder_config: str, num_pages: int, data_dir: s
   return pages
 
 
+DEFAULT_NUM_PAGES = 2  # Of a book or documents source when config.num_pages is 0.
+
+
 def load_pages(config) -> list[NamedPage]:
-  """The pages `config.source` names (see the module docstring)."""
+  """The pages `config.source` names (see the module docstring). `config.num_pages` caps
+  them; 0: every image file, or `DEFAULT_NUM_PAGES` book / documents pages."""
   source = str(config.source)
+  num_pages = int(config.num_pages)
+  if num_pages < 0:
+    raise errors.TficError(f"config.num_pages must be >= 0, got {num_pages}")
   if source == "images":
-    specs = config.images.split(",") if isinstance(config.images, str) else list(config.images)
-    specs = [s.strip() for s in specs if s.strip()]
+    specs = _names(config.images)
     if not specs:
       raise errors.TficError("config.images is empty: give image files, folders or globs")
     pages = image_pages(specs)
-    return pages[:int(config.num_pages)] if int(config.num_pages) > 0 else pages
+    return pages[:num_pages] if num_pages else pages
+  num_pages = num_pages or DEFAULT_NUM_PAGES
   if source == "book":
-    return book_pages(int(config.num_pages), str(config.book.split), int(config.book.first_page),
+    return book_pages(num_pages, str(config.book.split), int(config.book.first_page),
                       int(config.book.height), int(config.book.width), str(config.book.text))
   if source == "documents":
     return documents_pages(str(config.documents.split), str(config.documents.builder_config),
-                           int(config.num_pages), str(config.documents.data_dir),
+                           num_pages, str(config.documents.data_dir),
                            _names(config.documents.conditions))
   raise errors.TficError(f"config.source is {source!r}: use one of {SOURCES}")
 
@@ -327,7 +334,7 @@ def check_config(config) -> None:
     qualities = config.qualities.get(name) if config.get("qualities") else None
     for quality in (_floats(qualities) if qualities is not None else []):
       try:
-        classical._check_quality(classical.get_codec(name), quality)  # pylint: disable=protected-access
+        classical.check_quality(name, quality)
       except (TypeError, ValueError) as e:
         raise errors.TficError(f"config.qualities.{name}: {e}") from None
   downscales = [int(d) for d in _names(config.downscales)] if config.downscales else [1]
