@@ -487,6 +487,8 @@ def run(config, workdir: str | Path, progress: Progress = lambda message: None) 
   under `workdir` and returns the report (with "lines" to print)."""
   check_config(config)
   started = time.perf_counter()
+  readers = Readers(bool(config.tesseract), bool(config.page_ocr), str(config.detector),
+                    str(config.judge), int(config.tesseract_workers), int(config.tesseract_psm))
   learned = {kind: _names(config.get(f"{kind}_codecs", ())) for kind in LEARNED_KINDS}
   # Loaded (and checked: a TFIC codec has γ > 0, an MSE one not) before any page is coded.
   loaded = {kind: [codec for _, codec in tfic_eval.load_codecs(names, kind)]
@@ -496,8 +498,6 @@ def run(config, workdir: str | Path, progress: Progress = lambda message: None) 
     raise errors.TficError("no page to evaluate")
   for named in pages:  # A bad page fails before any coding.
     imageio.check_image_array(named.page.image, channels=(1, 3), name=named.name)
-  readers = Readers(bool(config.tesseract), bool(config.page_ocr), str(config.detector),
-                    str(config.judge), int(config.tesseract_workers), int(config.tesseract_psm))
   region = _region(pages[0].page.image, int(config.grid.height), int(config.grid.width))
   evaluation = Evaluation(pages, readers, region, max(1, int(config.read_batch)), progress)
   downscales = [int(d) for d in _names(config.downscales)] if config.downscales else [1]
@@ -517,8 +517,10 @@ def run(config, workdir: str | Path, progress: Progress = lambda message: None) 
         progress(f"  {kind}: {len(codecs_of_kind)} codecs")
     for codec in codecs:
       for downscale in downscales:
-        if min(height, width) < downscale * 8:
-          continue  # Too small to code reduced.
+        if min(height, width) < downscale * 8:  # Too small to code reduced.
+          readers.notes.append(f"{named.name}: {height}×{width} is too small for a {downscale}× "
+                               f"downscale; not coded so by {codec}")
+          continue
         for quality in _qualities(config, codec):
           stream = classical.encode(image, codec, quality, downscale)
           decoded = classical.decode(stream, image.shape, codec)
