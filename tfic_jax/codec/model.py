@@ -42,7 +42,13 @@ MODEL_DEFAULTS = dict(
     tile=4,
     num_slices=1,  # 1: mean-scale hyperprior; > 1: channel-wise context with that many slices.
     slice_hidden=(224, 128),
+    # How g_s and h_s compute their stride-2 transposed convolutions (same parameters, same
+    # function): "lax" (`nn.ConvTranspose`), "subpixel" (one stride-1 convolution to 4× the
+    # channels, then depth-to-space) or "auto": "subpixel" on the CPU, where XLA's gradient of a
+    # transposed convolution is 10–20× its forward, "lax" elsewhere. See `SubpixelConvTranspose`.
+    conv_transpose="auto",
 )
+CONV_TRANSPOSE_IMPLS = ("auto", "lax", "subpixel")
 
 
 def model_fields(model_config) -> dict:
@@ -56,6 +62,9 @@ def model_fields(model_config) -> dict:
   for name in ("channels", "depths", "heads", "blocks"):
     if len(fields[name]) != 4:
       raise ValueError(f"config.model.{name} needs 4 entries (one per g_a stage): {fields[name]}")
+  if fields["conv_transpose"] not in CONV_TRANSPOSE_IMPLS:
+    raise ValueError(f"config.model.conv_transpose must be one of {CONV_TRANSPOSE_IMPLS}, got "
+                     f"{fields['conv_transpose']!r}")
   if fields["channels"][-1] % fields["num_slices"]:
     raise ValueError(f"M={fields['channels'][-1]} is not divisible by num_slices="
                      f"{fields['num_slices']}.")
@@ -142,6 +151,86 @@ class MatmulConvTranspose(nn.Module):
     return columns @ weights + bias.astype(self.dtype)
 
 
+def _subpixel_taps(kernel_size: int) -> tuple[int, dict[tuple[int, int], int]]:
+  """Where each tap of a stride-2 'SAME' transposed convolution lands in the sub-pixel form.
+
+  `lax.conv_transpose` dilates the input by 2 and pads it by (a, b) (a = 2 for k = 3, 3 for
+  k = 5); output row 2m + r then sums kernel taps t ≡ a − r (mod 2) over input rows
+  m + (r + t − a) / 2. Returns (d_min, {(phase r, offset d − d_min): tap t}).
+  """
+  pad_before = conv_transpose_pad_before(kernel_size)
+  taps = {(r, (r + t - pad_before) // 2): t for r in range(2) for t in range(kernel_size)
+          if (r + t - pad_before) % 2 == 0}
+  d_min = min(d for _, d in taps)
+  return d_min, {(r, d - d_min): t for (r, d), t in taps.items()}
+
+
+def conv_transpose_pad_before(kernel_size: int, stride: int = 2) -> int:
+  """`jax.lax.conv_transpose`'s 'SAME' padding before the dilated input (the tests check it
+  against lax's own `_conv_transpose_padding` and the sub-pixel form against ConvTranspose)."""
+  if stride > kernel_size - 1:
+    return kernel_size - 1
+  return -(-(kernel_size + stride - 2) // 2)
+
+
+class SubpixelConvTranspose(nn.Module):
+  """`nn.ConvTranspose(features, (k, k), strides=(2, 2))` ('SAME') as a sub-pixel convolution.
+
+  The same parameters (`kernel` [k, k, C_in, C_out], `bias`) and the same function (tested to
+  float tolerance, outputs and gradients): the four output phases (row, column parity) are
+  four small kernels over the undilated input, stacked into one stride-1 convolution to
+  4·C_out channels and interleaved by depth-to-space (Shi et al. 2016). On the CPU this is
+  what makes g_s train fast: XLA's gradient of `conv_transpose` with respect to its kernel
+  runs 10–20× slower than its forward (e.g. 126 ms vs 2.5 ms at 16×32×64 → 48, batch 8), the
+  sub-pixel form's whole gradient takes 13 ms (`scripts/bench_vs_torch.py`, docs/training.md).
+  It spends 16/9 of the useful multiply-adds (k = 3) on taps that are zero.
+  """
+  features: int
+  kernel_size: int = 3
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    k = self.kernel_size
+    channels = x.shape[-1]
+    kernel = self.param("kernel", nn.initializers.lecun_normal(),
+                        (k, k, channels, self.features), jnp.float32)
+    bias = self.param("bias", nn.initializers.zeros_init(), (self.features,), jnp.float32)
+    d_min, taps = _subpixel_taps(k)
+    size = 1 + max(d for _, d in taps)
+    kernel = kernel.astype(self.dtype)
+    zero = jnp.zeros((channels, self.features), self.dtype)
+    # combined[a, b, C_in, (r_h, r_w, C_out)]: phase (r_h, r_w)'s tap at input offset (a, b).
+    combined = jnp.stack([
+        jnp.stack([
+            jnp.stack([kernel[taps[rh, a], taps[rw, b]]
+                       if (rh, a) in taps and (rw, b) in taps else zero
+                       for rh in range(2) for rw in range(2)], axis=1)
+            for b in range(size)])
+        for a in range(size)])
+    combined = combined.reshape(size, size, channels, 4 * self.features)
+    pad = ((-d_min, size - 1 + d_min),) * 2
+    y = jax.lax.conv_general_dilated(x.astype(self.dtype), combined, (1, 1), pad,
+                                     dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    batch, height, width, _ = y.shape
+    y = y.reshape(batch, height, width, 2, 2, self.features).transpose(0, 1, 3, 2, 4, 5)
+    return y.reshape(batch, 2 * height, 2 * width, self.features) + bias.astype(self.dtype)
+
+
+def conv_transpose_impl(requested: str) -> str:
+  """"auto" → "subpixel" on the CPU backend, "lax" on GPU/TPU; others as given."""
+  if requested == "auto":
+    return "subpixel" if jax.default_backend() == "cpu" else "lax"
+  return requested
+
+
+def _conv_transpose(features: int, kernel_size: int, impl: str, dtype, name: str) -> nn.Module:
+  if conv_transpose_impl(impl) == "subpixel":
+    return SubpixelConvTranspose(features, kernel_size, dtype, name=name)
+  return nn.ConvTranspose(features, (kernel_size, kernel_size), strides=(2, 2), dtype=dtype,
+                          name=name)
+
+
 def _blocks(kind: str, dim: int, depth: int, heads: int, kernel: int, fields: dict, dtype,
             prefix: str) -> list[nn.Module]:
   if kind == "conv":
@@ -170,8 +259,8 @@ class Codec(nn.Module):
     out_channels = tuple(reversed(channels[:-1])) + (3,)
     self.gs_blocks = [_blocks(blocks[3 - i], channels[3 - i], depths[3 - i], heads[3 - i],
                               kernel, f, dtype, f"gs_block{i}") for i in range(4)]
-    self.gs_convs = [nn.ConvTranspose(c, (5, 5) if i == 3 else (3, 3), strides=(2, 2),
-                                      dtype=dtype, name=f"gs_conv{i}")
+    impl = f["conv_transpose"]
+    self.gs_convs = [_conv_transpose(c, 5 if i == 3 else 3, impl, dtype, f"gs_conv{i}")
                      for i, c in enumerate(out_channels)]
     # h_a / h_s.
     hyper, hyper_kernel = f["hyper_channels"], f["hyper_kernel_size"]
@@ -187,8 +276,7 @@ class Codec(nn.Module):
       self.hs_convs = [MatmulConvTranspose(c, dtype, name=f"hs_conv{i}")
                        for i, c in enumerate((hyper[0], 2 * m))]
     else:
-      self.hs_convs = [nn.ConvTranspose(c, (3, 3), strides=(2, 2), dtype=dtype,
-                                        name=f"hs_conv{i}")
+      self.hs_convs = [_conv_transpose(c, 3, impl, dtype, f"hs_conv{i}")
                        for i, c in enumerate((hyper[0], 2 * m))]
     # Channel-wise context (only with num_slices > 1).
     self.num_slices = f["num_slices"]
