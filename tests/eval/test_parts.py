@@ -19,7 +19,7 @@ EVAL_CONFIGS = sorted(p.stem for p in (ROOT / "configs").glob("eval_*.py"))
 EVALUATORS = {"codec": [("codec", "run")], "ocr": [("ocr_judge", "run")],
               "detect": [("detect", "run")], "dequant": [("dequant", "run")],
               "baselines": [("baselines", "run")], "tfic": [("tfic", "run")],
-              "documents": [("documents", "run")]}
+              "documents": [("documents", "run")], "severity": [("severity", "run")]}
 
 
 def _config(name):

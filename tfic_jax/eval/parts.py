@@ -12,6 +12,8 @@ artifacts under `workdir` and returns the lines to print. `launch.evaluate` is i
   baselines   configs/eval_baselines.py   eval/baselines.py: classical codecs with Tesseract
   documents   configs/eval_documents.py   eval/documents.py: whole pages, learned and classical
                                           codecs, Tesseract in page mode (+ our page OCR)
+  severity    configs/eval_severity.py    eval/severity.py: Part B's degradation by type size ×
+                                          factor × quality: rate, readers, D1, JB2
 """
 
 from collections.abc import Callable
@@ -28,6 +30,7 @@ from tfic_jax.eval import documents
 from tfic_jax.eval import ocr_guided
 from tfic_jax.eval import ocr_judge
 from tfic_jax.eval import report
+from tfic_jax.eval import severity
 from tfic_jax.eval import tfic
 
 Progress = Callable[[str], None]
@@ -146,8 +149,15 @@ def _documents(config, workdir: Path, progress: Progress) -> list[str]:
     raise errors.TficError(str(e)) from None
 
 
+def _severity(config, workdir: Path, progress: Progress) -> list[str]:
+  try:
+    return severity.run(config, workdir, progress=progress)["lines"]
+  except RuntimeError as e:  # A DjVu tool's or Tesseract's failure: one line.
+    raise errors.TficError(str(e)) from None
+
+
 PARTS = {"tfic": _tfic, "codec": _codec, "ocr": _ocr, "detect": _detect, "dequant": _dequant,
-         "baselines": _baselines, "documents": _documents}
+         "baselines": _baselines, "documents": _documents, "severity": _severity}
 
 
 def run(config, workdir, progress: Progress = lambda message: None) -> list[str]:

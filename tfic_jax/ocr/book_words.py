@@ -35,6 +35,36 @@ class BookWordsSpec:
   p_degrade: float = 0.2
   degrade_factor_range: tuple[float, float] = (1.2, 2.2)  # Lighter than the test set's 3, q 1:
   degrade_quality_range: tuple[int, int] = (10, 50)  # that is barely legible at all.
+  # Em size range (px) of the pages; None: the book_patches/default config's (11–13). A single
+  # size with p_degrade 1 and one factor and quality gives one cell of the severity grid
+  # (issue 28, `spec_from_data_config`).
+  font_size_range: tuple[int, int] | None = None
+
+
+def spec_from_data_config(data, split: str = "train") -> BookWordsSpec:
+  """The `BookWordsSpec` of an OCR config's `data` fields: `book_pages`, `book_p_degrade` and,
+  where present, `book_font_size_range`, `book_degrade_factor_range`,
+  `book_degrade_quality_range` (configs/ocr_crnn_degraded_small.py: one severity-grid cell)."""
+  defaults = BookWordsSpec()
+
+  def pair(name, default, kind):
+    value = data.get(name) or default
+    return None if value is None else tuple(kind(v) for v in value)
+
+  spec = BookWordsSpec(
+      split=split, num_pages=int(data.get("book_pages", defaults.num_pages)),
+      p_degrade=float(data.get("book_p_degrade", defaults.p_degrade)),
+      degrade_factor_range=pair("book_degrade_factor_range", defaults.degrade_factor_range,
+                                float),
+      degrade_quality_range=pair("book_degrade_quality_range", defaults.degrade_quality_range,
+                                 int),
+      font_size_range=pair("book_font_size_range", None, int))
+  for name, value in (("book_degrade_factor_range", spec.degrade_factor_range),
+                      ("book_degrade_quality_range", spec.degrade_quality_range),
+                      ("book_font_size_range", spec.font_size_range)):
+    if value is not None and (len(value) != 2 or value[0] > value[1]):
+      raise errors.TficError(f"config.data.{name} must be (low, high), got {value}")
+  return spec
 
 
 @dataclasses.dataclass
@@ -99,6 +129,9 @@ class BookWordSource:
     picks = np.linspace(0, len(split_pages) - 1, min(spec.num_pages, len(split_pages)))
     self.page_indices = tuple(int(split_pages[int(round(p))]) for p in picks)
     self._page_spec = builders.page_spec(config)
+    if spec.font_size_range is not None:
+      self._page_spec = dataclasses.replace(self._page_spec,
+                                            font_size_range=tuple(spec.font_size_range))
     self._book_seed = builders.BOOK_SEED
     self._pages = {}
     self._lock = threading.Lock()
