@@ -32,6 +32,7 @@ def get_config():
   config.data.book_degrade_factor_range = (3.0, 3.0)
   config.data.book_degrade_quality_range = (1, 1)
   config.data.book_eval_words = 0
+  config.data.builder_config = "medium"  # 128×256 canvases (20,000 lines; built here).
   config.data.eval_splits = ("test",)
   config.global_batch_size = 32
   config.num_train_steps = 300
