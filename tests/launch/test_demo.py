@@ -14,7 +14,7 @@ def test_demo_codes_to_real_files_and_reports_every_method(tmp_path):
   out = tmp_path / "demo"
   result = subprocess.run(
       [sys.executable, "-m", "launch.demo", "--num_images=1", "--target_bpp=0.1",
-       "--codecs=jpeg,webp", "--book=false", f"--out={out}"],
+       "--codecs=jpeg,webp", "--book=false", "--document=false", f"--out={out}"],
       cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
   assert result.returncode == 0, result.stderr[-2000:]
   assert "| jpeg @≤0.1 |" in result.stdout and "| webp @≤0.1 |" in result.stdout

@@ -369,6 +369,12 @@ def _region(image: np.ndarray, height: int, width: int) -> tuple[int, int, int, 
   return best[0], best[1], best[0] + height, best[1] + width
 
 
+def text_region(image: np.ndarray, height: int, width: int) -> tuple[int, int, int, int]:
+  """(top, left, bottom, right) of the `height × width` window of a page with the most ink:
+  the region `visual_grid.png` shows (also the demo's document picture)."""
+  return _region(image, height, width)
+
+
 class Evaluation:
   """Codes every page with every method, reads each decoded page, keeps the grid's crops."""
 
