@@ -374,7 +374,8 @@ def format_table(report: dict) -> str:
   num_patches = options["num_patches"]
   lines = [
       f"Severity grid: {num_patches} book test patches (64×256) per type size, each degraded "
-      f"alone (box ↓factor, JPEG q, bicubic ↑); D1 = `{report['d1']}`; D1+D2: {report['d2']}; "
+      f"alone (box ↓factor, JPEG q, bicubic ↑); D1: `{report['d1'] or 'not run'}`; "
+      f"D1+D2: {report['d2']}; "
       f"judge `{report['judge']}` (ground-truth word boxes), Tesseract psm 6; JB2 = cjb2 of the "
       f"clean patch binarized at 128, the ladder setting whose mean file bpp is closest to the "
       f"cell's JPEG {options['jb2_rate']} bpp.",
