@@ -3,7 +3,8 @@ r"""Training-step time, ours against the same network in PyTorch, side by side o
   python scripts/bench_vs_torch.py --model=codec      # configs/codec_mse_small.py, batch 8, 64×128
   python scripts/bench_vs_torch.py --model=dncnn      # configs/dncnn.py (17×64), 64×256 patches
   python scripts/bench_vs_torch.py --model=crnn       # configs/ocr_crnn_small.py (the judge), 64×256
-  python scripts/bench_vs_torch.py --model=codec --config.model.conv_transpose=lax   # the default form
+  # Without the CPU formulations (XLA's own layers: what GPUs and TPUs run), for a before/after:
+  TFIC_JAX_CPU_LAYERS=off python scripts/bench_vs_torch.py --model=codec --config.model.conv_transpose=lax
 
 Ours is exactly what `launch.train` runs: the stage's jitted, donated train step
 (`train.make_train_step`, Adam as configured) on one device. The PyTorch side is the same

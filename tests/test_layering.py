@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "tfic_jax"
 LAYERS = {
-    "errors": 0, "zoo": 0, "imageio": 0, "metrics": 0, "data": 0,
+    "errors": 0, "zoo": 0, "imageio": 0, "metrics": 0, "data": 0, "layers": 0,
     "codec": 1, "ocr": 1, "detect": 1, "dequant": 1,
     "chains": 2,
     "eval": 3,

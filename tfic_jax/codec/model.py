@@ -24,6 +24,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from tfic_jax import layers
 from tfic_jax.codec import attention
 from tfic_jax.codec import entropy
 
@@ -119,8 +120,8 @@ class ResidualConvBlock(nn.Module):
 
   @nn.compact
   def __call__(self, x):
-    y = nn.Conv(self.dim, (3, 3), dtype=self.dtype, name="conv1")(x)
-    return x + nn.Conv(self.dim, (3, 3), dtype=self.dtype, name="conv2")(nn.gelu(y))
+    y = layers.Conv(self.dim, (3, 3), dtype=self.dtype, name="conv1")(x)
+    return x + layers.Conv(self.dim, (3, 3), dtype=self.dtype, name="conv2")(nn.gelu(y))
 
 
 class MatmulConvTranspose(nn.Module):
@@ -210,8 +211,8 @@ class SubpixelConvTranspose(nn.Module):
         for a in range(size)])
     combined = combined.reshape(size, size, channels, 4 * self.features)
     pad = ((-d_min, size - 1 + d_min),) * 2
-    y = jax.lax.conv_general_dilated(x.astype(self.dtype), combined, (1, 1), pad,
-                                     dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    y = layers.conv_general_dilated(x.astype(self.dtype), combined, (1, 1), pad,
+                                    dimension_numbers=("NHWC", "HWIO", "NHWC"))
     batch, height, width, _ = y.shape
     y = y.reshape(batch, height, width, 2, 2, self.features).transpose(0, 1, 3, 2, 4, 5)
     return y.reshape(batch, 2 * height, 2 * width, self.features) + bias.astype(self.dtype)
@@ -251,7 +252,7 @@ class Codec(nn.Module):
     channels, depths, heads, blocks = f["channels"], f["depths"], f["heads"], f["blocks"]
     kernel, dtype = f["kernel_size"], self.dtype
     # g_a.
-    self.ga_convs = [nn.Conv(c, (5, 5) if i == 0 else (3, 3), strides=2, dtype=dtype,
+    self.ga_convs = [layers.Conv(c, (5, 5) if i == 0 else (3, 3), strides=2, dtype=dtype,
                              name=f"ga_conv{i}") for i, c in enumerate(channels)]
     self.ga_blocks = [_blocks(blocks[i], channels[i], depths[i], heads[i], kernel, f, dtype,
                               f"ga_block{i}") for i in range(4)]
@@ -265,7 +266,7 @@ class Codec(nn.Module):
     # h_a / h_s.
     hyper, hyper_kernel = f["hyper_channels"], f["hyper_kernel_size"]
     m = channels[-1]
-    self.ha_convs = [nn.Conv(c, (3, 3), strides=2, dtype=dtype, name=f"ha_conv{i}")
+    self.ha_convs = [layers.Conv(c, (3, 3), strides=2, dtype=dtype, name=f"ha_conv{i}")
                      for i, c in enumerate(hyper)]
     self.ha_blocks = [_blocks("nat", hyper[i], f["hyper_depths"][i], f["hyper_heads"][i],
                               hyper_kernel, f, dtype, f"ha_block{i}") for i in range(2)]
@@ -283,7 +284,7 @@ class Codec(nn.Module):
     self.slice_channels = m // self.num_slices
     if self.num_slices > 1:
       self.slice_nets = [
-          [nn.Conv(c, (3, 3), dtype=dtype, name=f"slice{i}_conv{j}")
+          [layers.Conv(c, (3, 3), dtype=dtype, name=f"slice{i}_conv{j}")
            for j, c in enumerate(tuple(f["slice_hidden"]) + (2 * self.slice_channels,))]
           for i in range(self.num_slices)]
     self.z_density = entropy.FactorizedDensity(hyper[-1])

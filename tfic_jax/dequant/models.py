@@ -16,6 +16,8 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
+from tfic_jax import layers
+
 
 class DnCNN(nn.Module):
   """Predicts the quantization residual r̂ of x and returns x̂ = x − r̂ (§4.3).
@@ -43,17 +45,17 @@ class DnCNN(nn.Module):
     if x.shape[1] % scale or x.shape[2] % scale:
       raise ValueError(f"DnCNN with unshuffle={scale} needs H and W multiples of {scale}, "
                        f"got {x.shape[1]}×{x.shape[2]}")
-    h = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="conv_in")(
+    h = layers.Conv(self.features, (3, 3), dtype=self.dtype, name="conv_in")(
         space_to_depth(x, scale))
     h = nn.relu(h)
     for index in range(self.depth - 2):
       # The bias of a convolution followed by BatchNorm is redundant (BN's shift replaces it).
-      h = nn.Conv(self.features, (3, 3), use_bias=False, dtype=self.dtype,
+      h = layers.Conv(self.features, (3, 3), use_bias=False, dtype=self.dtype,
                   name=f"conv_{index + 1}")(h)
       h = nn.BatchNorm(use_running_average=not train, momentum=self.bn_momentum,
                        dtype=self.dtype, name=f"bn_{index + 1}")(h)
       h = nn.relu(h)
-    residual = nn.Conv(self.channels * scale * scale, (3, 3), dtype=self.dtype,
+    residual = layers.Conv(self.channels * scale * scale, (3, 3), dtype=self.dtype,
                        name="conv_out")(h)
     return x - depth_to_space(residual.astype(jnp.float32), scale)  # x̂ = x − r̂
 

@@ -23,6 +23,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from tfic_jax import layers
+
 # The reference's widths (VGG16-BN, fc6/fc7 1024, upconv outputs, classifier).
 REFERENCE_WIDTHS = dict(
     vgg_widths=(64, 128, 256, 512, 512),
@@ -44,7 +46,7 @@ class ConvBNReLU(nn.Module):
 
   @nn.compact
   def __call__(self, x, train: bool):
-    x = nn.Conv(self.features, (self.kernel_size,) * 2, padding="SAME", dtype=self.dtype,
+    x = layers.Conv(self.features, (self.kernel_size,) * 2, padding="SAME", dtype=self.dtype,
                 kernel_init=_conv_init)(x)
     x = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
                      dtype=self.dtype)(x)
@@ -52,7 +54,7 @@ class ConvBNReLU(nn.Module):
 
 
 def _max_pool_2x2(x):
-  return nn.max_pool(x, (2, 2), strides=(2, 2))
+  return layers.max_pool(x, (2, 2), strides=(2, 2))
 
 
 class VGG16BN(nn.Module):
@@ -90,10 +92,10 @@ class VGG16BN(nn.Module):
     x = block(w5)(x, train)
     relu5_3 = block(w5, relu=False)(x, train)
     # slice5 (fc6, fc7): max-pool 3×3 stride 1, conv 3×3 dilation 6, conv 1×1.  [H/16]
-    x = nn.max_pool(relu5_3, (3, 3), strides=(1, 1), padding=((1, 1), (1, 1)))
-    x = nn.Conv(self.fc_width, (3, 3), padding=((6, 6), (6, 6)), kernel_dilation=(6, 6),
+    x = layers.max_pool(relu5_3, (3, 3), strides=(1, 1), padding=((1, 1), (1, 1)))
+    x = layers.Conv(self.fc_width, (3, 3), padding=((6, 6), (6, 6)), kernel_dilation=(6, 6),
                 dtype=self.dtype, kernel_init=_conv_init)(x)
-    fc7 = nn.Conv(self.fc_width, (1, 1), dtype=self.dtype, kernel_init=_conv_init)(x)
+    fc7 = layers.Conv(self.fc_width, (1, 1), dtype=self.dtype, kernel_init=_conv_init)(x)
     return fc7, relu5_3, relu4_3, relu3_2, relu2_2
 
 
@@ -138,7 +140,7 @@ class CRAFT(nn.Module):
     y = jnp.concatenate([_upsample_to(y, relu2_2), relu2_2], -1)
     y = UpConv(up4, dtype=self.dtype)(y, train)                                      # [H/2]
     h1, h2, h3, h4 = self.head_widths
-    conv = lambda f, k: nn.Conv(f, (k, k), padding="SAME", dtype=self.dtype,
+    conv = lambda f, k: layers.Conv(f, (k, k), padding="SAME", dtype=self.dtype,
                                 kernel_init=_conv_init)
     y = nn.relu(conv(h1, 3)(y))
     y = nn.relu(conv(h2, 3)(y))

@@ -15,6 +15,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from tfic_jax import layers
 from tfic_jax.ocr import sampling
 
 # PyTorch BatchNorm2d defaults (momentum 0.1 there is 0.9 here).
@@ -40,11 +41,11 @@ class TPS(nn.Module):
     # images: [B, H, W, 1] float32.
     x = images.astype(self.dtype)
     for i, features in enumerate(self.channels):
-      x = nn.Conv(features, (3, 3), padding=1, use_bias=False, dtype=self.dtype,
+      x = layers.Conv(features, (3, 3), padding=1, use_bias=False, dtype=self.dtype,
                   name=f"conv{i}")(x)
       x = nn.relu(_batch_norm(train, self.dtype, name=f"bn{i}")(x))
       if i < len(self.channels) - 1:
-        x = nn.max_pool(x, (2, 2), strides=(2, 2))
+        x = layers.max_pool(x, (2, 2), strides=(2, 2))
     x = jnp.mean(x, axis=(1, 2))  # [B, C_last]
     x = nn.relu(nn.Dense(self.fc_features, dtype=self.dtype, name="fc1")(x))
     initial = sampling.initial_fiducial_points(self.num_fiducial).reshape(-1)
@@ -66,14 +67,14 @@ class BasicBlock(nn.Module):
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool) -> jnp.ndarray:
     residual = x
-    y = nn.Conv(self.features, (3, 3), padding=1, use_bias=False, dtype=self.dtype,
+    y = layers.Conv(self.features, (3, 3), padding=1, use_bias=False, dtype=self.dtype,
                 name="conv1")(x)
     y = nn.relu(_batch_norm(train, self.dtype, name="bn1")(y))
-    y = nn.Conv(self.features, (3, 3), padding=1, use_bias=False, dtype=self.dtype,
+    y = layers.Conv(self.features, (3, 3), padding=1, use_bias=False, dtype=self.dtype,
                 name="conv2")(y)
     y = _batch_norm(train, self.dtype, name="bn2")(y)
     if x.shape[-1] != self.features:
-      residual = nn.Conv(self.features, (1, 1), use_bias=False, dtype=self.dtype,
+      residual = layers.Conv(self.features, (1, 1), use_bias=False, dtype=self.dtype,
                          name="downsample_conv")(x)
       residual = _batch_norm(train, self.dtype, name="downsample_bn")(residual)
     return nn.relu(y + residual)
@@ -91,7 +92,7 @@ class ResNetFeatureExtractor(nn.Module):
     block_widths = (oc // 4, oc // 2, oc, oc)
 
     def conv_bn_relu(x, features, kernel, name, strides=1, padding=1):
-      x = nn.Conv(features, kernel, strides=strides, padding=padding, use_bias=False,
+      x = layers.Conv(features, kernel, strides=strides, padding=padding, use_bias=False,
                   dtype=self.dtype, name=f"conv{name}")(x)
       return nn.relu(_batch_norm(train, self.dtype, name=f"bn{name}")(x))
 
@@ -104,11 +105,11 @@ class ResNetFeatureExtractor(nn.Module):
     x = x.astype(self.dtype)
     x = conv_bn_relu(x, oc // 16, (3, 3), "0_1")
     x = conv_bn_relu(x, oc // 8, (3, 3), "0_2")
-    x = nn.max_pool(x, (2, 2), strides=(2, 2))  # [B, H/2, W/2, .]
+    x = layers.max_pool(x, (2, 2), strides=(2, 2))  # [B, H/2, W/2, .]
     x = conv_bn_relu(stage(x, 0), block_widths[0], (3, 3), "1")
-    x = nn.max_pool(x, (2, 2), strides=(2, 2))  # [B, H/4, W/4, .]
+    x = layers.max_pool(x, (2, 2), strides=(2, 2))  # [B, H/4, W/4, .]
     x = conv_bn_relu(stage(x, 1), block_widths[1], (3, 3), "2")
-    x = nn.max_pool(x, (2, 2), strides=(2, 1), padding=((0, 0), (1, 1)))  # [B, H/8, W/4+1, .]
+    x = layers.max_pool(x, (2, 2), strides=(2, 1), padding=((0, 0), (1, 1)))  # [B, H/8, W/4+1, .]
     x = conv_bn_relu(stage(x, 2), block_widths[2], (3, 3), "3")
     x = stage(x, 3)
     x = conv_bn_relu(x, block_widths[3], (2, 2), "4_1", strides=(2, 1),
@@ -129,21 +130,21 @@ class VGGFeatureExtractor(nn.Module):
     x = x.astype(self.dtype)
 
     def conv(x, features, name, use_bias=True, kernel=(3, 3), padding=1):
-      return nn.Conv(features, kernel, padding=padding, use_bias=use_bias, dtype=self.dtype,
+      return layers.Conv(features, kernel, padding=padding, use_bias=use_bias, dtype=self.dtype,
                      name=name)(x)
 
     x = nn.relu(conv(x, widths[0], "conv0"))
-    x = nn.max_pool(x, (2, 2), strides=(2, 2))  # [B, H/2, W/2, .]
+    x = layers.max_pool(x, (2, 2), strides=(2, 2))  # [B, H/2, W/2, .]
     x = nn.relu(conv(x, widths[1], "conv1"))
-    x = nn.max_pool(x, (2, 2), strides=(2, 2))  # [B, H/4, W/4, .]
+    x = layers.max_pool(x, (2, 2), strides=(2, 2))  # [B, H/4, W/4, .]
     x = nn.relu(conv(x, widths[2], "conv2"))
     x = nn.relu(conv(x, widths[2], "conv3"))
-    x = nn.max_pool(x, (2, 1), strides=(2, 1))  # [B, H/8, W/4, .]
+    x = layers.max_pool(x, (2, 1), strides=(2, 1))  # [B, H/8, W/4, .]
     x = conv(x, widths[3], "conv4", use_bias=False)
     x = nn.relu(_batch_norm(train, self.dtype, name="bn4")(x))
     x = conv(x, widths[3], "conv5", use_bias=False)
     x = nn.relu(_batch_norm(train, self.dtype, name="bn5")(x))
-    x = nn.max_pool(x, (2, 1), strides=(2, 1))  # [B, H/16, W/4, .]
+    x = layers.max_pool(x, (2, 1), strides=(2, 1))  # [B, H/16, W/4, .]
     x = nn.relu(conv(x, widths[3], "conv6", kernel=(2, 2), padding=0))  # [B, H/16-1, W/4-1, C]
     return x
 
