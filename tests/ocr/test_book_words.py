@@ -83,8 +83,11 @@ def test_mixed_source_and_stage_mixture(monkeypatch):
   config.data.book_pages = 2
   stage = stages.get_stage(config)
   monkeypatch.setattr(stage, "_load", lambda split, data_dir: synth)
+  config.data.book_font_size_range = (16, 16)  # A severity-grid cell's type size reaches it.
   source = stage.train_source(None)
   assert len(source) == 100  # 70 synthetic lines and 30 book words
+  assert source.second.spec == book_words.spec_from_data_config(config.data, "train")
+  assert source.second.spec.font_size_range == (16, 16) and source.second.spec.num_pages == 2
   batch = stage.preprocess_train(source[85], np.random.default_rng(0))
   assert batch["image"].shape == (64, 256, 3) and batch["label_length"] > 0
   config.data.book_fraction = 1.0

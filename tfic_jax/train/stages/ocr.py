@@ -62,9 +62,7 @@ class OCRStage(stage_lib.Stage):
     synth = self._load(self.config.data.get("train_split", "train"), data_dir)
     if fraction == 0.0:
       return synth
-    spec = book_words.BookWordsSpec(
-        split="train", num_pages=int(self.config.data.get("book_pages", 100)),
-        p_degrade=float(self.config.data.get("book_p_degrade", 0.2)))
+    spec = book_words.spec_from_data_config(self.config.data, "train")
     words = book_words.BookWordSource(
         self.model, np.shape(synth[0]["image"]), seed=self.config.seed, spec=spec,
         length=max(1, round(len(synth) * fraction / (1.0 - fraction))))
