@@ -71,33 +71,18 @@ def our_step(model: str, overrides: list[str], batch: int):
   import numpy as np  # pylint: disable=g-import-not-at-top
   from absl import flags  # pylint: disable=g-import-not-at-top
   from tfic_jax.train import sharding  # pylint: disable=g-import-not-at-top
+  from tfic_jax.train import benchmark  # pylint: disable=g-import-not-at-top
   from tfic_jax.train import stages  # pylint: disable=g-import-not-at-top
-  from tfic_jax.train import train as train_lib  # pylint: disable=g-import-not-at-top
 
   config_flags.DEFINE_config_file("config", str(bench_common.REPO / CONFIGS[model]))
   flags.FLAGS(["bench"] + overrides)
   config = flags.FLAGS.config
   config.global_batch_size = batch
   stage = stages.get_stage(config)
-  mesh = sharding.create_mesh()
   host_batch = _our_batch(model, config, batch, np.random.default_rng(0))
-  init_rng, step_rng = (np.asarray(jax.random.key_data(k)) for k in
-                        jax.random.split(jax.random.key(0)))
-  state = train_lib.create_train_state(stage, config, init_rng, host_batch, mesh)
-  frozen = sharding.replicate(stage.load_frozen(), mesh)
-  step_rng = sharding.replicate(step_rng, mesh)
-  device_batch = sharding.shard_local_batch(host_batch, mesh)
-  start = time.perf_counter()
-  compiled = train_lib.make_train_step(stage, config, mesh).lower(
-      state, frozen, device_batch, step_rng).compile()
-  compile_s = time.perf_counter() - start
-  holder = {"state": state}
-
-  def step():
-    holder["state"], metrics = compiled(holder["state"], frozen, device_batch, step_rng)
-    jax.block_until_ready(metrics["loss"])
-
-  params = sum(int(np.size(x)) for x in jax.tree.leaves(state.params))
+  run, compile_s, params, _, _ = benchmark.prepare_train_step(
+      stage, config, host_batch, sharding.create_mesh())
+  step = lambda: jax.block_until_ready(run())
   summary = {"params": params, "compile_s": compile_s,
              "config": {"model": config.model.to_dict(), "batch": batch}}
   return step, summary

@@ -28,6 +28,32 @@ def _time_calls(fn, num_steps, num_warmup):
   return statistics.median(times)
 
 
+def prepare_train_step(stage, config, host_batch, mesh):
+  """What `train.train_and_evaluate` runs, ready to time on one fixed batch.
+
+  Returns (run, compile_s, num_params, holder, frozen): `run()` takes one step (the jitted,
+  donated train step; `holder["state"]` is the state it updates) and returns its loss.
+  """
+  init_rng, step_rng = (np.asarray(jax.random.key_data(k)) for k in
+                        jax.random.split(jax.random.key(int(config.seed))))
+  state = train_lib.create_train_state(stage, config, init_rng, host_batch, mesh)
+  frozen = sharding.replicate(stage.load_frozen(), mesh)
+  step_rng = sharding.replicate(step_rng, mesh)
+  batch = sharding.shard_local_batch(host_batch, mesh)
+  num_params = sum(int(np.size(x)) for x in jax.tree.leaves(state.params))
+  t0 = time.perf_counter()
+  compiled = train_lib.make_train_step(stage, config, mesh).lower(
+      state, frozen, batch, step_rng).compile()
+  compile_s = time.perf_counter() - t0
+  holder = {"state": state}
+
+  def run():
+    holder["state"], metrics = compiled(holder["state"], frozen, batch, step_rng)
+    return metrics["loss"]
+
+  return run, compile_s, num_params, holder, frozen
+
+
 def benchmark(config, num_steps: int = 20, num_warmup: int = 2) -> list[dict]:
   """Returns rows {"what", "batch", "compile_s", "step_ms", "images_per_sec"}."""
   train_lib.check_config(config)
@@ -49,24 +75,8 @@ def benchmark(config, num_steps: int = 20, num_warmup: int = 2) -> list[dict]:
   if hasattr(batches, "close"):
     batches.close()
 
-  init_rng, step_rng = (np.asarray(jax.random.key_data(k)) for k in
-                        jax.random.split(jax.random.key(int(config.seed))))
-  state = train_lib.create_train_state(stage, config, init_rng, host_batch, mesh)
-  frozen = sharding.replicate(stage.load_frozen(), mesh)
-  step_rng = sharding.replicate(step_rng, mesh)
-  batch = sharding.shard_local_batch(host_batch, mesh)
-  num_params = sum(int(np.size(x)) for x in jax.tree.leaves(state.params))
-
-  t0 = time.perf_counter()
-  compiled = train_lib.make_train_step(stage, config, mesh).lower(
-      state, frozen, batch, step_rng).compile()
-  compile_s = time.perf_counter() - t0
-  holder = {"state": state}
-
-  def run_train_step():
-    holder["state"], metrics = compiled(holder["state"], frozen, batch, step_rng)
-    return metrics["loss"]
-
+  run_train_step, compile_s, num_params, holder, frozen = prepare_train_step(
+      stage, config, host_batch, mesh)
   step_s = _time_calls(run_train_step, num_steps, num_warmup)
   rows = [{"what": "train step", "batch": global_batch, "compile_s": compile_s,
            "step_ms": 1e3 * step_s, "images_per_sec": global_batch / step_s,
