@@ -69,6 +69,34 @@ def conv_row(batch, height, width, cin, cout, kernel=3, stride=1) -> str:
   return row
 
 
+def conv_transpose_row(batch, height, width, cin, cout, kernel) -> str:
+  """A g_s / h_s transposed convolution: forward and gradient, flax's and the sub-pixel form."""
+  from flax import linen as nn  # pylint: disable=g-import-not-at-top
+  from tfic_jax.codec import model as model_lib  # pylint: disable=g-import-not-at-top
+  x = jax.random.normal(jax.random.key(0), (batch, height, width, cin))
+  row = f"conv_transpose {kernel}x{kernel}/2 {batch}x{height}x{width} {cin:>3}->{cout:<3}"
+  for name, module in (("lax", nn.ConvTranspose(cout, (kernel, kernel), strides=(2, 2))),
+                       ("subpixel", model_lib.SubpixelConvTranspose(cout, kernel))):
+    params = module.init(jax.random.key(0), x)
+    apply = lambda p, x, module=module: module.apply(p, x)
+    grad = jax.grad(lambda p, x: jnp.sum(apply(p, x) ** 2), argnums=(0, 1))
+    row += (f"  {name} fwd {median_ms(jax.jit(apply), params, x):6.1f} "
+            f"grad {median_ms(jax.jit(grad), params, x):6.1f}")
+  return row
+
+
+def pool_row(shape, window) -> str:
+  """A non-overlapping max-pool: forward and gradient, flax's and `layers.max_pool`."""
+  from flax import linen as nn  # pylint: disable=g-import-not-at-top
+  x = jax.nn.relu(jax.random.normal(jax.random.key(0), shape))
+  row = f"max_pool {window} {'x'.join(map(str, shape))}"
+  for name, pool in (("flax", nn.max_pool), ("layers", layers.max_pool)):
+    apply = lambda x, pool=pool: pool(x, window, strides=window)
+    grad = jax.grad(lambda x: jnp.sum(apply(x) ** 2))
+    row += f"  {name} fwd {median_ms(jax.jit(apply), x):6.1f} grad {median_ms(jax.jit(grad), x):6.1f}"
+  return row
+
+
 def codec(conv_transpose: str) -> None:
   from configs import codec_mse_small  # pylint: disable=g-import-not-at-top
   from tfic_jax.codec import model as model_lib  # pylint: disable=g-import-not-at-top
@@ -100,6 +128,10 @@ def codec(conv_transpose: str) -> None:
     print(conv_row(8, height >> i, width >> i, cin, cout, 5 if i == 0 else 3, stride=2))
   for i in (1, 2):
     print(conv_row(8, height >> i, width >> i, channels[i - 1], channels[i - 1]))
+  for i in reversed(range(4)):  # g_s: 1/16 → 1/8 → ... → the image
+    cout = channels[i - 1] if i else 3
+    print(conv_transpose_row(8, height >> (i + 1), width >> (i + 1), channels[i], cout,
+                             3 if i else 5))
 
 
 def dncnn() -> None:
@@ -140,6 +172,9 @@ def crnn() -> None:
   for shape in ((64, 256, 1, 16), (32, 128, 16, 32), (16, 64, 32, 64), (16, 64, 64, 64),
                 (8, 64, 64, 128), (8, 64, 128, 128)):
     print(conv_row(batch, *shape))
+  for shape, window in (((batch, 64, 256, 16), (2, 2)), ((batch, 32, 128, 32), (2, 2)),
+                        ((batch, 16, 64, 64), (2, 1)), ((batch, 8, 64, 128), (2, 1))):
+    print(pool_row(shape, window))
 
 
 def main() -> None:

@@ -141,32 +141,36 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
 Conv = functools.partial(nn.Conv, conv_general_dilated=conv_general_dilated)
 
 
-def _window_elements(x, window):
-  """[B, H, W, C] (H, W multiples of the window) → [B, H/a, W/b, C, a·b], row-major in-window."""
+def _windows(x, window):
+  """[B, H, W, C] (H, W multiples of the window (a, b)) → [B, H/a, a, W/b, b, C] (a view)."""
   batch, height, width, channels = x.shape
   a, b = window
-  x = x.reshape(batch, height // a, a, width // b, b, channels)
-  return x.transpose(0, 1, 3, 5, 2, 4).reshape(batch, height // a, width // b, channels, a * b)
+  return x.reshape(batch, height // a, a, width // b, b, channels)
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
 def _max_pool_tiles(x, window):
-  return jnp.max(_window_elements(x, window), axis=-1)
+  return jnp.max(_windows(x, window), axis=(2, 4))
 
 
 def _max_pool_tiles_fwd(x, window):
-  return _max_pool_tiles(x, window), x
+  pooled = _max_pool_tiles(x, window)
+  return pooled, (x, pooled)
 
 
-def _max_pool_tiles_bwd(window, x, dy):
-  elements = _window_elements(x, window)
-  is_max = elements == jnp.max(elements, axis=-1, keepdims=True)
-  first = is_max & (jnp.cumsum(is_max, axis=-1) == 1)  # XLA's select_and_scatter: the first.
-  dx = jnp.where(first, dy[..., None], jnp.zeros((), dy.dtype))
-  batch, rows, cols, channels, _ = dx.shape
-  a, b = window
-  dx = dx.reshape(batch, rows, cols, channels, a, b).transpose(0, 1, 4, 2, 5, 3)
-  return (dx.reshape(batch, rows * a, cols * b, channels),)
+def _max_pool_tiles_bwd(window, residuals, dy):
+  x, pooled = residuals
+  windows = _windows(x, window)
+  taken = jnp.zeros(pooled.shape, bool)
+  rows = []
+  for i in range(window[0]):  # Row-major in the window: XLA's select_and_scatter takes the first.
+    row = []
+    for j in range(window[1]):
+      hit = (windows[:, :, i, :, j, :] == pooled) & ~taken
+      taken = taken | hit
+      row.append(jnp.where(hit, dy, jnp.zeros((), dy.dtype)))
+    rows.append(jnp.stack(row, axis=3))  # [B, H/a, W/b, b, C]
+  return (jnp.stack(rows, axis=2).reshape(x.shape),)  # [B, H/a, a, W/b, b, C]
 
 
 _max_pool_tiles.defvjp(_max_pool_tiles_fwd, _max_pool_tiles_bwd)
