@@ -9,13 +9,15 @@ and accumulates `dyᵀ · columns` with one matmul per chunk, which runs 2–5×
 CPU. The forward pass and the input gradient are XLA's own.
 
 Every model builds its convolutions with `layers.Conv`, which is `nn.Conv` given this function
-(`conv_general_dilated=`), so parameters, initializers and padding are flax's; what it computes is the same function with the same
-gradients (tests/test_layers.py: outputs and both gradients equal to float tolerance).
+(`conv_general_dilated=`), so parameters, initializers and padding are flax's; it computes the
+same function with the same gradients (tests/test_layers.py: outputs and both gradients equal
+to float tolerance).
 
 `max_pool` is flax's `nn.max_pool`, except that non-overlapping windows (strides = window, no
 padding) pool by a reshape and a max, with a gradient that goes, as XLA's `select_and_scatter`
 sends it, to the first maximal element of each window (row-major order): XLA's CPU backward of
-`reduce_window` max takes 10–40× its forward (`scripts/bench_step_parts.py --model=crnn`).
+`reduce_window` max takes 10–40× its forward, this one 2–6× (`scripts/bench_step_parts.py
+--model=crnn`).
 
 Whether these formulations run is `cpu_layers()`: `$TFIC_JAX_CPU_LAYERS` = "auto" (default:
 on for a single-device CPU backend; off everywhere else, GPU and TPU included), "on" or "off".

@@ -6,6 +6,9 @@ The tests write their own small PDFs with PyMuPDF (`insert_text`) and point the 
 """
 
 import hashlib
+import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pymupdf
@@ -15,6 +18,8 @@ from tfic_jax.data import conditions
 from tfic_jax.data import documents
 from tfic_jax.data import pdfs
 from tfic_jax.data import pipeline
+
+_REPO = pathlib.Path(__file__).resolve().parents[2]
 
 _WORDS = ("alpha", "Bravo", "charlie", "delta42", "echo", "Foxtrot", "golf", "hotel", "india",
           "juliet", "kilo", "Lima", "mike", "november", "oscar", "papa")
@@ -180,21 +185,27 @@ def test_degradations_are_reproducible_and_seeded(pdf_roots, condition):
   assert _digest(moved) != _digest(first)
 
 
-def _degraded_digest(args):
-  path, condition = args
-  page = pdfs.render_page(path, 0, dpi=100)
-  return _digest(conditions.degrade(page, condition, seed=3))
+_CHILD = """
+import hashlib, sys
+from tfic_jax.data import conditions, pdfs
+for condition in ("scan", "photo"):
+  page = conditions.degrade(pdfs.render_page(sys.argv[1], 0, dpi=100), condition, seed=3)
+  print(hashlib.sha256(page.image.tobytes()).hexdigest())
+"""
 
 
 def test_degradations_are_the_same_bytes_in_a_fresh_process(pdf_roots):
   """Builders degrade pages in spawned workers: every RNG augraphy draws from (numba's too)
-  must be seeded from the page, not inherited from the process."""
-  import multiprocessing
+  must be seeded from the page, not inherited from the process. The fresh process is a
+  subprocess with a timeout (a spawned pool under pytest-xdist can lose its task and hang)."""
   root, texts = pdf_roots
-  tasks = [(str(root / sorted(texts)[2]), condition) for condition in ("scan", "photo")]
-  with multiprocessing.get_context("spawn").Pool(1) as pool:
-    in_child = pool.map(_degraded_digest, tasks)
-  assert in_child == [_degraded_digest(task) for task in tasks]
+  path = str(root / sorted(texts)[2])
+  child = subprocess.run([sys.executable, "-c", _CHILD, path], capture_output=True, text=True,
+                         timeout=300, check=False, cwd=str(_REPO))
+  assert child.returncode == 0, child.stderr[-2000:]
+  want = [_digest(conditions.degrade(pdfs.render_page(path, 0, dpi=100), condition, seed=3))
+          for condition in ("scan", "photo")]
+  assert child.stdout.split() == want
 
 
 def test_degradation_leaves_the_global_random_state_and_directory_alone(pdf_roots, tmp_path,
