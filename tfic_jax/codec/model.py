@@ -46,7 +46,7 @@ MODEL_DEFAULTS = dict(
     # How g_s and h_s compute their stride-2 transposed convolutions (same parameters, same
     # function): "lax" (`nn.ConvTranspose`), "subpixel" (one stride-1 convolution to 4× the
     # channels, then depth-to-space) or "auto": "subpixel" on the CPU, where XLA's gradient of a
-    # transposed convolution is 10–20× its forward, "lax" elsewhere. See `SubpixelConvTranspose`.
+    # transposed convolution is 20–50× its forward, "lax" elsewhere. See `SubpixelConvTranspose`.
     conv_transpose="auto",
 )
 CONV_TRANSPOSE_IMPLS = ("auto", "lax", "subpixel")
@@ -181,9 +181,9 @@ class SubpixelConvTranspose(nn.Module):
   float tolerance, outputs and gradients): the four output phases (row, column parity) are
   four small kernels over the undilated input, stacked into one stride-1 convolution to
   4·C_out channels and interleaved by depth-to-space (Shi et al. 2016). On the CPU this is
-  what makes g_s train fast: XLA's gradient of `conv_transpose` with respect to its kernel
-  runs 10–20× slower than its forward (e.g. 126 ms vs 2.5 ms at 16×32×64 → 48, batch 8), the
-  sub-pixel form's whole gradient takes 13 ms (`scripts/bench_vs_torch.py`, docs/training.md).
+  what makes g_s train fast: XLA's gradient of `conv_transpose` runs 20–50× slower than its
+  forward (140 ms vs 2.6 ms at 8×16×32, 64 → 48), the sub-pixel form's takes 15 ms
+  (`scripts/bench_step_parts.py --model=codec`, docs/training.md).
   It spends 16/9 of the useful multiply-adds (k = 3) on taps that are zero.
   """
   features: int
@@ -253,7 +253,7 @@ class Codec(nn.Module):
     kernel, dtype = f["kernel_size"], self.dtype
     # g_a.
     self.ga_convs = [layers.Conv(c, (5, 5) if i == 0 else (3, 3), strides=2, dtype=dtype,
-                             name=f"ga_conv{i}") for i, c in enumerate(channels)]
+                                 name=f"ga_conv{i}") for i, c in enumerate(channels)]
     self.ga_blocks = [_blocks(blocks[i], channels[i], depths[i], heads[i], kernel, f, dtype,
                               f"ga_block{i}") for i in range(4)]
     # g_s (stages in reverse order).

@@ -51,12 +51,12 @@ class DnCNN(nn.Module):
     for index in range(self.depth - 2):
       # The bias of a convolution followed by BatchNorm is redundant (BN's shift replaces it).
       h = layers.Conv(self.features, (3, 3), use_bias=False, dtype=self.dtype,
-                  name=f"conv_{index + 1}")(h)
+                      name=f"conv_{index + 1}")(h)
       h = nn.BatchNorm(use_running_average=not train, momentum=self.bn_momentum,
                        dtype=self.dtype, name=f"bn_{index + 1}")(h)
       h = nn.relu(h)
     residual = layers.Conv(self.channels * scale * scale, (3, 3), dtype=self.dtype,
-                       name="conv_out")(h)
+                           name="conv_out")(h)
     return x - depth_to_space(residual.astype(jnp.float32), scale)  # x̂ = x − r̂
 
 

@@ -47,7 +47,7 @@ class ConvBNReLU(nn.Module):
   @nn.compact
   def __call__(self, x, train: bool):
     x = layers.Conv(self.features, (self.kernel_size,) * 2, padding="SAME", dtype=self.dtype,
-                kernel_init=_conv_init)(x)
+                    kernel_init=_conv_init)(x)
     x = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
                      dtype=self.dtype)(x)
     return nn.relu(x) if self.relu else x
@@ -94,7 +94,7 @@ class VGG16BN(nn.Module):
     # slice5 (fc6, fc7): max-pool 3×3 stride 1, conv 3×3 dilation 6, conv 1×1.  [H/16]
     x = layers.max_pool(relu5_3, (3, 3), strides=(1, 1), padding=((1, 1), (1, 1)))
     x = layers.Conv(self.fc_width, (3, 3), padding=((6, 6), (6, 6)), kernel_dilation=(6, 6),
-                dtype=self.dtype, kernel_init=_conv_init)(x)
+                    dtype=self.dtype, kernel_init=_conv_init)(x)
     fc7 = layers.Conv(self.fc_width, (1, 1), dtype=self.dtype, kernel_init=_conv_init)(x)
     return fc7, relu5_3, relu4_3, relu3_2, relu2_2
 
@@ -141,7 +141,7 @@ class CRAFT(nn.Module):
     y = UpConv(up4, dtype=self.dtype)(y, train)                                      # [H/2]
     h1, h2, h3, h4 = self.head_widths
     conv = lambda f, k: layers.Conv(f, (k, k), padding="SAME", dtype=self.dtype,
-                                kernel_init=_conv_init)
+                                    kernel_init=_conv_init)
     y = nn.relu(conv(h1, 3)(y))
     y = nn.relu(conv(h2, 3)(y))
     y = nn.relu(conv(h3, 3)(y))

@@ -42,7 +42,7 @@ class TPS(nn.Module):
     x = images.astype(self.dtype)
     for i, features in enumerate(self.channels):
       x = layers.Conv(features, (3, 3), padding=1, use_bias=False, dtype=self.dtype,
-                  name=f"conv{i}")(x)
+                      name=f"conv{i}")(x)
       x = nn.relu(_batch_norm(train, self.dtype, name=f"bn{i}")(x))
       if i < len(self.channels) - 1:
         x = layers.max_pool(x, (2, 2), strides=(2, 2))
@@ -68,14 +68,14 @@ class BasicBlock(nn.Module):
   def __call__(self, x: jnp.ndarray, train: bool) -> jnp.ndarray:
     residual = x
     y = layers.Conv(self.features, (3, 3), padding=1, use_bias=False, dtype=self.dtype,
-                name="conv1")(x)
+                    name="conv1")(x)
     y = nn.relu(_batch_norm(train, self.dtype, name="bn1")(y))
     y = layers.Conv(self.features, (3, 3), padding=1, use_bias=False, dtype=self.dtype,
-                name="conv2")(y)
+                    name="conv2")(y)
     y = _batch_norm(train, self.dtype, name="bn2")(y)
     if x.shape[-1] != self.features:
       residual = layers.Conv(self.features, (1, 1), use_bias=False, dtype=self.dtype,
-                         name="downsample_conv")(x)
+                             name="downsample_conv")(x)
       residual = _batch_norm(train, self.dtype, name="downsample_bn")(residual)
     return nn.relu(y + residual)
 
@@ -93,7 +93,7 @@ class ResNetFeatureExtractor(nn.Module):
 
     def conv_bn_relu(x, features, kernel, name, strides=1, padding=1):
       x = layers.Conv(features, kernel, strides=strides, padding=padding, use_bias=False,
-                  dtype=self.dtype, name=f"conv{name}")(x)
+                      dtype=self.dtype, name=f"conv{name}")(x)
       return nn.relu(_batch_norm(train, self.dtype, name=f"bn{name}")(x))
 
     def stage(x, index):
@@ -131,7 +131,7 @@ class VGGFeatureExtractor(nn.Module):
 
     def conv(x, features, name, use_bias=True, kernel=(3, 3), padding=1):
       return layers.Conv(features, kernel, padding=padding, use_bias=use_bias, dtype=self.dtype,
-                     name=name)(x)
+                         name=name)(x)
 
     x = nn.relu(conv(x, widths[0], "conv0"))
     x = layers.max_pool(x, (2, 2), strides=(2, 2))  # [B, H/2, W/2, .]
