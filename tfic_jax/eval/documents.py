@@ -52,6 +52,7 @@ from tfic_jax.data import pipeline
 from tfic_jax.detect import api as detect_api
 from tfic_jax.eval import bjontegaard
 from tfic_jax.eval import classical
+from tfic_jax.eval import report as report_lib
 from tfic_jax.eval import tesseract
 from tfic_jax.eval import tfic as tfic_eval
 from tfic_jax.ocr import api as ocr_api
@@ -166,7 +167,8 @@ def documents_pages(split: str, builder_config: str, num_pages: int, data_dir: s
     if conditions and page.condition not in conditions:
       continue
     page = dataclasses.replace(page, image=_as_page_array(page.image))
-    name = f"{DOCUMENTS_BUILDER}/{builder_config}/{split}/{page.doc_id}#{page.page_index}/{page.condition}"
+    name = (f"{DOCUMENTS_BUILDER}/{builder_config}/{split}/{page.doc_id}#{page.page_index}/"
+            f"{page.condition}")
     pages.append(NamedPage(name, page))
   return pages
 
@@ -257,7 +259,8 @@ class Readers:
       if tesseract.available():
         self.names.append("tesseract")
       else:
-        self.notes.append(f"Tesseract was not run: the binary is missing ({tesseract.INSTALL_HINT})")
+        self.notes.append(
+            f"Tesseract was not run: the binary is missing ({tesseract.INSTALL_HINT})")
     self._page_ocr = None
     if use_page_ocr:
       detector_model, detector_variables = detect_api.load(detector or None)
@@ -329,7 +332,8 @@ def check_config(config) -> None:
     raise errors.TficError(f"config.source is {config.source!r}: use one of {SOURCES}")
   unknown = [c for c in _names(config.classical_codecs) if c not in classical.ALL_CODECS]
   if unknown:
-    raise errors.TficError(f"unknown classical codecs {unknown}; known: {list(classical.ALL_CODECS)}")
+    raise errors.TficError(
+        f"unknown classical codecs {unknown}; known: {list(classical.ALL_CODECS)}")
   for name in _names(config.classical_codecs):
     qualities = config.qualities.get(name) if config.get("qualities") else None
     for quality in (_floats(qualities) if qualities is not None else []):
@@ -552,25 +556,14 @@ def run(config, workdir: str | Path, progress: Progress = lambda message: None) 
   report["runtime_s"] = time.perf_counter() - started
   files = write_outputs(report, evaluation, Path(workdir), config)
   report["files"] = {k: str(v) for k, v in files.items()}
-  report["lines"] = [format_points(points, readers.names), "",
-                     format_rate_table(table, scale), ""] + [f"note: {n}" for n in readers.notes] + [
-      f"runtime {report['runtime_s']:.0f} s", f"wrote {', '.join(sorted(p.name for p in files.values()))} under {workdir}"]
+  written = ", ".join(sorted(p.name for p in files.values()))
+  report["lines"] = ([format_points(points, readers.names), "", format_rate_table(table, scale),
+                      ""] + [f"note: {n}" for n in readers.notes]
+                     + [f"runtime {report['runtime_s']:.0f} s", f"wrote {written} under {workdir}"])
   return report
 
 
 # ------------------------------------------------------------------------------ outputs
-
-
-def _json_safe(value):
-  if isinstance(value, dict):
-    return {str(k): _json_safe(v) for k, v in value.items()}
-  if isinstance(value, (list, tuple)):
-    return [_json_safe(v) for v in value]
-  if isinstance(value, (float, np.floating)):
-    return float(value) if math.isfinite(value) else None
-  if isinstance(value, np.integer):
-    return int(value)
-  return value
 
 
 def _figure():
@@ -678,7 +671,7 @@ def write_outputs(report: dict, evaluation: Evaluation, workdir: Path, config) -
   readers = report["readers"]
   for reader in readers:
     paths[f"plot_{reader}"] = workdir / f"rate_accuracy_{reader}.png"
-  paths["json"].write_text(json.dumps(_json_safe(report), indent=1) + "\n")
+  paths["json"].write_text(json.dumps(report_lib.json_safe(report), indent=1) + "\n")
   with open(paths["pages_csv"], "w", newline="") as f:
     writer = csv.DictWriter(f, fieldnames=_PAGES_CSV)
     writer.writeheader()
@@ -693,7 +686,7 @@ def write_outputs(report: dict, evaluation: Evaluation, workdir: Path, config) -
     writer.writeheader()
     for p in report["points"]:
       writer.writerow({k: "" if p.get(k) is None else p.get(k, "") for k in _POINTS_CSV})
-  paths["readings"].write_text(json.dumps(_json_safe({
+  paths["readings"].write_text(json.dumps(report_lib.json_safe({
       "pages": [{"name": p.name, "reference": p.reference,
                  "original_readings": evaluation.references[i]}
                 for i, p in enumerate(evaluation.pages)],

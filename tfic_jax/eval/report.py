@@ -74,11 +74,13 @@ def is_classical(name: str) -> bool:
 # ------------------------------------------------------------------------------ outputs
 
 
-def _json_safe(value):
+def json_safe(value):
+  """`value` with dict keys as strings, tuples as lists, numpy scalars as Python ones and
+  non-finite floats as None: what `json.dumps` writes as strict JSON."""
   if isinstance(value, dict):
-    return {str(k): _json_safe(v) for k, v in value.items()}
+    return {str(k): json_safe(v) for k, v in value.items()}
   if isinstance(value, (list, tuple)):
-    return [_json_safe(v) for v in value]
+    return [json_safe(v) for v in value]
   if isinstance(value, (float, np.floating)):
     return json_float(value)
   if isinstance(value, np.integer):
@@ -96,14 +98,14 @@ def write_outputs(report: dict, workdir: Path) -> dict[str, Path]:
   report["files"] = {key: path.name for key, path in paths.items()}
   if not report["tesseract"]["used"]:
     del report["files"]["plot_tesseract"]
-  paths["json"].write_text(json.dumps(_json_safe(report), indent=2))
+  paths["json"].write_text(json.dumps(json_safe(report), indent=2))
   with open(paths["csv"], "w", newline="") as f:
     writer = csv.DictWriter(f, fieldnames=_CSV_FIELDS)
     writer.writeheader()
     for p in all_points:
       row = p.summary() | {"num_images": len(texts)}
       writer.writerow({k: "" if row[k] is None else row[k] for k in _CSV_FIELDS})
-  paths["readings"].write_text(json.dumps(_json_safe({
+  paths["readings"].write_text(json.dumps(json_safe({
       "texts": texts,
       "points": [{"method": p.method, "setting": p.setting, **p.per_image} for p in all_points],
   })))
