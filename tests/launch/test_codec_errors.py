@@ -1,20 +1,29 @@
 """scripts/codec_errors.py: the error split by region and channel, and an end-to-end run."""
 
+import functools
 import importlib.util
 import os
 import subprocess
 import sys
+from unittest import mock
 
+from absl import flags
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _script():
+  """The script as a module, its flags defined on a FlagValues of their own: launch.demo,
+  imported in-process by another test of the same worker, defines flags of the same names."""
   spec = importlib.util.spec_from_file_location(
       "codec_errors", os.path.join(ROOT, "scripts", "codec_errors.py"))
   module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
+  own = flags.FlagValues()
+  defines = {name: functools.partial(getattr(flags, name), flag_values=own)
+             for name in ("DEFINE_list", "DEFINE_integer", "DEFINE_string")}
+  with mock.patch.multiple(flags, **defines):
+    spec.loader.exec_module(module)
   return module
 
 
