@@ -273,6 +273,12 @@ def degrade(page: np.ndarray, factor: float = DEFAULT_DEGRADE_FACTOR,
 
   Accepts uint8 [H, W] or [H, W, 1]; returns the same shape and dtype.
   """
+  return degrade_with_stream(page, factor, quality)[0]
+
+
+def degrade_with_stream(page: np.ndarray, factor: float = DEFAULT_DEGRADE_FACTOR,
+                        quality: int = 1) -> tuple[np.ndarray, bytes]:
+  """`degrade`, and the bytes of the JPEG file it decoded (coded at the low resolution)."""
   squeeze = page.ndim == 2
   gray = page if squeeze else page[:, :, 0]
   height, width = gray.shape
@@ -280,10 +286,10 @@ def degrade(page: np.ndarray, factor: float = DEFAULT_DEGRADE_FACTOR,
   small = Image.fromarray(gray, mode='L').resize(small_size, Image.Resampling.BOX)
   buffer = io.BytesIO()
   small.save(buffer, format='JPEG', quality=quality)
-  buffer.seek(0)
-  decoded = Image.open(buffer).convert('L')
+  stream = buffer.getvalue()
+  decoded = Image.open(io.BytesIO(stream)).convert('L')
   restored = np.asarray(decoded.resize((width, height), Image.Resampling.BICUBIC), np.uint8)
-  return restored if squeeze else restored[:, :, None]
+  return (restored if squeeze else restored[:, :, None]), stream
 
 
 # ----------------------------------------------------------------------------- patches

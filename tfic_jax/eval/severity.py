@@ -29,14 +29,12 @@ type size × factor, one row per quality).
 from collections.abc import Callable, Sequence
 import csv
 import dataclasses
-import io
 import json
 import pathlib
 import sys
 import time
 
 import numpy as np
-from PIL import Image
 
 from tfic_jax import errors
 from tfic_jax import metrics
@@ -73,17 +71,8 @@ class Cell:
 
 def degrade_patch(clean: np.ndarray, factor: float, quality: int) -> tuple[np.ndarray, bytes]:
   """`book.degrade` of one uint8 [H, W, 1] patch, and the bytes of the JPEG file it decoded
-  (coded at the low resolution). The same steps and filters as `book.degrade`."""
-  gray = clean[:, :, 0]
-  height, width = gray.shape
-  small_size = (max(1, int(round(width / factor))), max(1, int(round(height / factor))))
-  small = Image.fromarray(gray, mode="L").resize(small_size, Image.Resampling.BOX)
-  buffer = io.BytesIO()
-  small.save(buffer, format="JPEG", quality=quality)
-  stream = buffer.getvalue()
-  decoded = Image.open(io.BytesIO(stream)).convert("L")
-  restored = np.asarray(decoded.resize((width, height), Image.Resampling.BICUBIC), np.uint8)
-  return restored[:, :, None], stream
+  (coded at the low resolution)."""
+  return book.degrade_with_stream(clean, factor, quality)
 
 
 def jpeg_scan_bytes(stream: bytes) -> int:
