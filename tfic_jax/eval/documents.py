@@ -356,9 +356,10 @@ def _qualities(config, codec: str) -> list[float]:
   return [int(v) if coder.integer_quality else v for v in values]
 
 
-def _region(image: np.ndarray, height: int, width: int) -> tuple[int, int, int, int]:
-  """(top, left, bottom, right) of the window of the page with the most ink (dark pixels),
-  searched on a coarse grid: where the grid shows text, not margins."""
+def text_region(image: np.ndarray, height: int, width: int) -> tuple[int, int, int, int]:
+  """(top, left, bottom, right) of the `height × width` window of the page with the most ink
+  (dark pixels), searched on a coarse grid: where the grid shows text, not margins. The region
+  `visual_grid.png` shows (also the demo's document picture)."""
   page_h, page_w = image.shape[:2]
   height, width = min(height, page_h), min(width, page_w)
   ink = (np.asarray(image, np.float32).mean(axis=2) < 128).astype(np.float64)
@@ -371,12 +372,6 @@ def _region(image: np.ndarray, height: int, width: int) -> tuple[int, int, int, 
       if total > best_ink:
         best, best_ink = (top, left), total
   return best[0], best[1], best[0] + height, best[1] + width
-
-
-def text_region(image: np.ndarray, height: int, width: int) -> tuple[int, int, int, int]:
-  """(top, left, bottom, right) of the `height × width` window of a page with the most ink:
-  the region `visual_grid.png` shows (also the demo's document picture)."""
-  return _region(image, height, width)
 
 
 class Evaluation:
@@ -508,7 +503,7 @@ def run(config, workdir: str | Path, progress: Progress = lambda message: None) 
     raise errors.TficError("no page to evaluate")
   for named in pages:  # A bad page fails before any coding.
     imageio.check_image_array(named.page.image, channels=(1, 3), name=named.name)
-  region = _region(pages[0].page.image, int(config.grid.height), int(config.grid.width))
+  region = text_region(pages[0].page.image, int(config.grid.height), int(config.grid.width))
   evaluation = Evaluation(pages, readers, region, max(1, int(config.read_batch)), progress)
   downscales = [int(d) for d in _names(config.downscales)] if config.downscales else [1]
   codecs = _names(config.classical_codecs)
@@ -566,30 +561,19 @@ def run(config, workdir: str | Path, progress: Progress = lambda message: None) 
 # ------------------------------------------------------------------------------ outputs
 
 
-def _figure():
-  import matplotlib  # pylint: disable=g-import-not-at-top  (deferred: matplotlib)
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top  (deferred: matplotlib)
-  return plt
-
-
-_LEARNED_STYLE = {"tfic": dict(marker="o", lw=2.2, color="tab:red", label="TFIC"),
-                  "mse": dict(marker="s", lw=2.0, color="tab:blue", label="MSE codec")}
-
-
 def plot_rate_accuracy(points: Sequence[dict], reader: str, path: Path, scale: str) -> None:
   """Learned codecs: every point in rate order; classical codecs: the envelope over their
   downscales and qualities; the uncompressed accuracy dashed; log-rate axis."""
-  plt = _figure()
+  plt = report_lib.pyplot()
   fig, ax = plt.subplots(figsize=(7.2, 4.8))
   colors = plt.get_cmap("tab10")
   key = f"{reader}_accuracy"
   methods = list(dict.fromkeys(p["method"] for p in points if p["method"] != "uncompressed"))
   for number, method in enumerate(methods):
     pts = [p for p in points if p["method"] == method]
-    if method in _LEARNED_STYLE:
+    if method in report_lib.STYLE:
       pts = sorted(pts, key=lambda p: p["bpp"])
-      ax.plot([p["bpp"] for p in pts], [p[key] for p in pts], **_LEARNED_STYLE[method])
+      ax.plot([p["bpp"] for p in pts], [p[key] for p in pts], **report_lib.STYLE[method])
     else:
       rates, accuracies = bjontegaard.envelope([p["bpp"] for p in pts], [p[key] for p in pts])
       ax.plot(rates, accuracies, marker=".", lw=1.0, color=colors(number % 10),
@@ -636,7 +620,7 @@ def grid_target(points: Sequence[dict], config) -> float:
 
 def plot_grid(points: Sequence[dict], crops: dict, target_bpp: float, reader: str,
               path: Path, page_name: str) -> None:
-  plt = _figure()
+  plt = report_lib.pyplot()
   uncompressed = next(p for p in points if p["method"] == "uncompressed")
   cells = [uncompressed] + grid_points(points, target_bpp, reader)
   columns = min(4, len(cells))

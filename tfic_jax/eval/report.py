@@ -121,14 +121,16 @@ def write_outputs(report: dict, workdir: Path) -> dict[str, Path]:
   return paths
 
 
-def _figure():
+def pyplot():
+  """matplotlib.pyplot on the Agg backend (no display needed), imported when first plotted."""
   import matplotlib  # pylint: disable=g-import-not-at-top  (deferred: matplotlib)
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top  (deferred: matplotlib)
   return plt
 
 
-_STYLE = {"tfic": dict(marker="o", lw=2.2, color="tab:red", label="TFIC"),
+# How every plot draws the learned codecs (and the two-layer modes of the TFIC evaluation).
+STYLE = {"tfic": dict(marker="o", lw=2.2, color="tab:red", label="TFIC"),
           "mse": dict(marker="s", lw=2.0, color="tab:blue", label="MSE codec"),
           "two_layer_separate": dict(marker="D", lw=1.2, ls=":", color="tab:purple",
                                      label="two-layer (separate)"),
@@ -144,16 +146,16 @@ def plot_rate(curves: dict[str, Sequence[Point]], uncompressed: Point, quality: 
               path: Path, scale: dict) -> None:
   """Rate–accuracy (quality = "judge" / "tesseract") or rate–PSNR ("psnr"). Learned codecs:
   every point, in rate order; classical codecs: their envelope over downscales and qualities."""
-  plt = _figure()
+  plt = pyplot()
   value = (lambda p: p.psnr) if quality == "psnr" else (lambda p: p.accuracy(quality))
   fig, ax = plt.subplots(figsize=(6.4, 4.4))
   for name, points in curves.items():
     pts = [p for p in points if value(p) is not None]
     if not pts:
       continue
-    if name in _STYLE:
+    if name in STYLE:
       pts = sorted(pts, key=lambda p: p.bpp)
-      ax.plot([p.bpp for p in pts], [value(p) for p in pts], **_STYLE[name])
+      ax.plot([p.bpp for p in pts], [value(p) for p in pts], **STYLE[name])
     else:
       r, q = bjontegaard.envelope([p.bpp for p in pts], [value(p) for p in pts])
       ax.plot(r, q, marker=".", lw=1.0, color=_CLASSICAL_COLORS.get(name),
@@ -194,7 +196,7 @@ def plot_grid(uncompressed: Point, curves: dict[str, Sequence[Point]], texts: Se
               path: Path) -> None:
   """Rows: the first images; columns: original, MSE, TFIC, classical; each labelled with its
   rate (this image's file) and what the judge read (green: read exactly)."""
-  plt = _figure()
+  plt = pyplot()
   columns = [uncompressed] + grid_columns(curves)
   rows = len(uncompressed.images)
   height, width = uncompressed.images[0].shape[:2]

@@ -46,6 +46,7 @@ from tfic_jax.dequant import api as dequant_api
 from tfic_jax.eval import classical
 from tfic_jax.eval import dequant
 from tfic_jax.eval import ocr_judge
+from tfic_jax.eval import report as report_lib
 from tfic_jax.eval import tesseract
 from tfic_jax.ocr import api as ocr_api
 
@@ -386,9 +387,7 @@ def format_table(report: dict) -> str:
 def heatmap(report: dict, reader: str, path: pathlib.Path) -> None:
   """Degraded / clean and D1-restored / clean accuracy of `reader`, type size × factor, one
   row of panels per JPEG quality."""
-  import matplotlib  # pylint: disable=g-import-not-at-top  (deferred: matplotlib)
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top  (deferred: matplotlib)
+  plt = report_lib.pyplot()
   options = report["settings"]
   sizes, factors, qualities = options["type_sizes"], options["factors"], options["qualities"]
   kinds = ["degraded"] + (["restored"] if report["d1"] else [])
