@@ -32,6 +32,10 @@ def base_config(quality=1) -> ml_collections.ConfigDict:
   config.loss = ml_collections.ConfigDict()
   config.loss.lmbda = LAMBDAS[quality - 1]
   config.loss.gamma = 0.0
+  # Stage 2 only: random differentiable transformations of x̂ before the judge (expectation
+  # over transformation; tfic_jax/train/eot.py). All 0: the paper's loss.
+  config.loss.eot = ml_collections.ConfigDict({
+      "scale": 0.0, "rotate": 0.0, "shift": 0.0, "blur": 0.0, "noise": 0.0, "contrast": 0.0})
 
   config.data = ml_collections.ConfigDict()
   config.data.name = "synth_text"
@@ -41,6 +45,10 @@ def base_config(quality=1) -> ml_collections.ConfigDict:
   config.data.train_split = "train"
   config.data.eval_splits = ("test",)
   config.data.crop_size = (256, 256)  # Random crops for training (multiples of 64).
+  # Other datasets' train splits in the mix, "name/builder_config:weight,..." (e.g.
+  # "document_crops/small:0.5": half the crops from real pages); their test splits are
+  # evaluated too (tfic_jax.data.pipeline.config_train_source).
+  config.data.mix = ""
 
   # Architecture: tfic_jax.codec.model.MODEL_DEFAULTS (TinyLIC's reference widths).
   config.model = ml_collections.ConfigDict()

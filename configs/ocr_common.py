@@ -23,6 +23,10 @@ def base_config() -> ml_collections.ConfigDict:
   config.data.train_split = "train"
   # Evaluated in turn: seen fonts, and fonts never seen in training.
   config.data.eval_splits = ("test", "test_heldout_fonts")
+  # Other datasets' train splits in the mix, "name/builder_config:weight,..." (each weight its
+  # share of the examples; e.g. "document_words/small:0.5"); their test splits are evaluated too
+  # (tfic_jax.data.pipeline.config_train_source).
+  config.data.mix = ""
   # Words of book TRAIN pages in the training mix (tfic_jax/ocr/book_words.py): this fraction
   # of the examples, from `book_pages` rendered pages, `book_p_degrade` of them degraded.
   config.data.book_fraction = 0.0

@@ -103,3 +103,61 @@ def test_worker_processes_give_the_same_batches_as_threads():
   in_processes = take(
       pipeline.train_batches(source, 4, 3, 2, augment, 0, 1, num_workers=2), 4)
   assert_batches_equal(threaded, in_processes)
+
+
+class TaggedSource(ListSource):
+  """ListSource whose examples also carry a source tag and a field of their own."""
+
+  def __init__(self, num_examples, tag):
+    super().__init__(num_examples)
+    self.tag = tag
+
+  def __getitem__(self, index):
+    return {**super().__getitem__(index), 'tag': self.tag, f'only_{self.tag}': np.int64(1)}
+
+
+def test_mixed_source_gives_each_source_its_share_and_the_common_fields():
+  big, small = TaggedSource(30, 'big'), TaggedSource(4, 'small')
+  mixed = pipeline.MixedSource([big, small], weights=[0.75, 0.25])
+  tags = [mixed[i]['tag'] for i in range(len(mixed))]
+  assert len(mixed) == 40 and tags.count('big') == 30 and tags.count('small') == 10
+  small_indices = [int(mixed[i]['index']) for i in range(len(mixed)) if mixed[i]['tag'] == 'small']
+  assert small_indices == [0, 1, 2, 3, 0, 1, 2, 3, 0, 1]  # the small source repeats
+  assert set(mixed[0]) == {'index', 'text', 'tag'}  # fields of one source only are dropped
+  batches = take(pipeline.train_batches(mixed, 8, 3, 0, augment, 0, 1), 5)
+  assert sorted(np.concatenate([b['index'] for b in batches]).tolist()) == sorted(
+      [int(mixed[i]['index']) for i in range(40)])  # one epoch of the mixture
+  concatenated = pipeline.MixedSource([big, small])
+  assert len(concatenated) == 34 and concatenated[30]['tag'] == 'small'
+  with pytest.raises(IndexError):
+    mixed[40]
+
+
+@pytest.mark.parametrize('entry', ['document_crops/small', 'document_crops:1.5', ':0.5',
+                                   'a:0.6,b:0.5', 'a:zero'])
+def test_malformed_mix_entries_raise_dataset_error(entry):
+  with pytest.raises(errors.DatasetError, match='mix'):
+    pipeline.parse_mix(entry)
+
+
+def test_config_train_source_mixes_the_named_datasets(monkeypatch):
+  import ml_collections  # pylint: disable=g-import-not-at-top
+  loaded = []
+
+  def fake_load(name, split, data_dir, builder_config='default', **kwargs):
+    del kwargs
+    loaded.append((name, split, data_dir, builder_config))
+    return TaggedSource(10 if name == 'synth_text' else 5, name)
+
+  monkeypatch.setattr(pipeline, 'load_split', fake_load)
+  data = ml_collections.ConfigDict({'name': 'synth_text', 'builder_config': 'medium',
+                                    'data_dir': 'data', 'mix': ''})
+  assert isinstance(pipeline.config_train_source(data), TaggedSource)
+  data.mix = 'document_crops/small:0.5'
+  mixed = pipeline.config_train_source(data, data_dir='elsewhere')
+  assert loaded[-1] == ('document_crops', 'train', 'elsewhere', 'small')
+  assert [s.tag for s in mixed.sources] == ['synth_text', 'document_crops']
+  assert mixed.counts == [10, 10]
+  evals = pipeline.config_eval_sources(data)
+  assert list(evals) == ['test', 'document_crops_test']
+  assert loaded[-1] == ('document_crops', 'test', 'data', 'small')

@@ -6,6 +6,7 @@ import pytest
 from configs import ocr_crnn_tiny
 from tfic_jax.data import book
 from tfic_jax.data import builders
+from tfic_jax.data import pipeline
 from tfic_jax.ocr import api
 from tfic_jax.ocr import book_words
 from tfic_jax.train import stages
@@ -74,7 +75,7 @@ def test_canvas_through_the_adapter_is_what_crop_words_reads():
 def test_mixed_source_and_stage_mixture(monkeypatch):
   synth = [{"image": np.zeros((64, 256, 3), np.uint8), "text": b"synthetic"}] * 70
   words = book_words.BookWordSource(_MODEL, (64, 256, 3), length=30, seed=0, spec=_SPEC)
-  mixed = book_words.MixedSource(synth, words)
+  mixed = pipeline.MixedSource([synth, words])
   assert len(mixed) == 100 and mixed[69]["text"] == b"synthetic"
   assert mixed[70]["text"] == words[0]["text"]
 
@@ -82,12 +83,12 @@ def test_mixed_source_and_stage_mixture(monkeypatch):
   config.data.book_fraction = 0.3
   config.data.book_pages = 2
   stage = stages.get_stage(config)
-  monkeypatch.setattr(stage, "_load", lambda split, data_dir: synth)
+  monkeypatch.setattr(pipeline, "config_train_source", lambda data, data_dir: synth)
   config.data.book_font_size_range = (16, 16)  # A severity-grid cell's type size reaches it.
   source = stage.train_source(None)
   assert len(source) == 100  # 70 synthetic lines and 30 book words
-  assert source.second.spec == book_words.spec_from_data_config(config.data, "train")
-  assert source.second.spec.font_size_range == (16, 16) and source.second.spec.num_pages == 2
+  assert source.sources[1].spec == book_words.spec_from_data_config(config.data, "train")
+  assert source.sources[1].spec.font_size_range == (16, 16) and source.sources[1].spec.num_pages == 2
   batch = stage.preprocess_train(source[85], np.random.default_rng(0))
   assert batch["image"].shape == (64, 256, 3) and batch["label_length"] > 0
   config.data.book_fraction = 1.0

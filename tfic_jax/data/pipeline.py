@@ -137,6 +137,98 @@ def config_split(data_config, split: str, data_dir: str | None = None) -> 'Sourc
                     builder_config=data_config.get('builder_config'))
 
 
+def parse_mix(entries) -> list[tuple[str, str, float]]:
+  """`data.mix` entries, each "name[/builder_config]:weight" (e.g. "document_crops/small:0.5"),
+  as (name, builder_config, weight); raises DatasetError on a malformed entry."""
+  if isinstance(entries, str):
+    entries = [e for e in entries.split(',') if e.strip()]
+  parsed = []
+  for entry in entries or ():
+    spec, _, weight = str(entry).strip().rpartition(':')
+    name, _, builder_config = spec.partition('/')
+    try:
+      value = float(weight)
+    except ValueError:
+      value = -1.0
+    if not name or not 0.0 < value < 1.0:
+      raise errors.DatasetError(
+          f'data.mix entry {entry!r}: expected "name[/builder_config]:weight" with 0 < weight '
+          '< 1, e.g. "document_crops/small:0.5"')
+    parsed.append((name, builder_config or 'default', value))
+  if sum(w for _, _, w in parsed) >= 1.0:
+    raise errors.DatasetError(f'data.mix weights sum to {sum(w for _, _, w in parsed):g}; they '
+                              'must leave a share (1 − their sum) to the config\'s own dataset')
+  return parsed
+
+
+class MixedSource:
+  """Several sources as one random-access source in which each holds a fixed share.
+
+  Source i takes `weights[i]` (normalised) of the positions: the mixed length is the smallest
+  that shows every source whole at least once, and a source with a larger share than its size
+  repeats (index modulo its length). Without weights the sources are concatenated (each in
+  proportion to its size). Examples keep the fields every source has, so they collate.
+  """
+
+  def __init__(self, sources, weights=None):
+    sources = list(sources)
+    if not sources or any(len(s) == 0 for s in sources):
+      raise errors.DatasetError(f'cannot mix an empty source: {sources!r}')
+    if weights is None:
+      counts = [len(s) for s in sources]
+    else:
+      weights = np.asarray(weights, np.float64) / np.sum(weights)
+      total = max(int(np.ceil(len(s) / w)) for s, w in zip(sources, weights))
+      counts = [max(1, int(round(w * total))) for w in weights]
+    self.sources, self.counts = sources, counts
+    self._ends = np.cumsum(counts)
+    fields = [set(s[0]) for s in sources]
+    self._keys = None if len(sources) == 1 else set.intersection(*fields)
+
+  def __len__(self) -> int:
+    return int(self._ends[-1])
+
+  def __getitem__(self, index: int) -> Example:
+    if not 0 <= index < len(self):
+      raise IndexError(f'index {index} out of range for a mixture of {len(self)} positions')
+    which = int(np.searchsorted(self._ends, index, side='right'))
+    offset = index - (int(self._ends[which - 1]) if which else 0)
+    source = self.sources[which]
+    example = source[offset % len(source)]
+    if self._keys is None:
+      return example
+    return {key: value for key, value in example.items() if key in self._keys}
+
+  def __repr__(self):
+    parts = ', '.join(f'{s!r}×{c}' for s, c in zip(self.sources, self.counts))
+    return f'MixedSource({parts})'
+
+
+def config_train_source(data_config, data_dir: str | None = None):
+  """The training split of a stage config's `data`, mixed with `data.mix`'s datasets (their
+  `train` splits, in the same data_dir) when it names any."""
+  primary = config_split(data_config, data_config.get('train_split', 'train'), data_dir)
+  mix = parse_mix(data_config.get('mix', ()))
+  if not mix:
+    return primary
+  root = data_dir or data_config.get('data_dir')
+  sources = [primary] + [load_split(name, 'train', root, builder_config=builder_config)
+                         for name, builder_config, _ in mix]
+  weights = [1.0 - sum(w for _, _, w in mix)] + [w for _, _, w in mix]
+  return MixedSource(sources, weights)
+
+
+def config_eval_sources(data_config, data_dir: str | None = None) -> dict:
+  """{split: source} of `data.eval_splits` (or `eval_split`), plus each `data.mix` dataset's
+  `test` split as "<name>_test"."""
+  splits = data_config.get('eval_splits') or (data_config.get('eval_split', 'test'),)
+  sources = {split: config_split(data_config, split, data_dir) for split in splits}
+  root = data_dir or data_config.get('data_dir')
+  for name, builder_config, _ in parse_mix(data_config.get('mix', ())):
+    sources[f'{name}_test'] = load_split(name, 'test', root, builder_config=builder_config)
+  return sources
+
+
 def load_split(name: str, split: str, data_dir: str, builder_config: str = 'default',
                build_if_missing: bool = True, num_workers: int | None = None) -> Source:
   """Random-access source of one split; builds the dataset first if it is missing.

@@ -8,7 +8,7 @@ of the chosen split (TRAIN pages for training: test pages and their sentences ne
 training), some of them degraded as Part B degrades pages (downsample, JPEG, upsample), cropped
 with the model's own `crop_words` (so training sees exactly what reading sees) and enlarged by
 pixel replication to the synthetic canvas size, so that both kinds of example share a batch and
-the stage's augmentation and adapter. `MixedSource` puts the two sources into one.
+the stage's augmentation and adapter. `pipeline.MixedSource` puts the two sources into one.
 """
 
 import dataclasses
@@ -208,18 +208,3 @@ class BookWordSource:
     canvas = np.repeat(np.repeat(crop, height // crop.shape[0], axis=0),
                        width // crop.shape[1], axis=1)
     return {"image": np.repeat(canvas, channels, axis=2), "text": " ".join(layout["words"])}
-
-
-class MixedSource:
-  """`first` then `second` as one random-access source (the pipeline shuffles positions)."""
-
-  def __init__(self, first, second):
-    self.first, self.second = first, second
-
-  def __len__(self) -> int:
-    return len(self.first) + len(self.second)
-
-  def __getitem__(self, index: int) -> dict:
-    if index < len(self.first):
-      return self.first[index]
-    return self.second[index - len(self.first)]

@@ -16,6 +16,7 @@ which is what a decoded file holds.
 
 from typing import Mapping
 
+import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
@@ -27,6 +28,7 @@ from tfic_jax.codec import api
 from tfic_jax.codec import model as model_lib
 from tfic_jax.data import pipeline
 from tfic_jax.ocr import api as ocr_api
+from tfic_jax.train import eot
 from tfic_jax.train import stage as stage_lib
 
 
@@ -38,31 +40,41 @@ class CodecStage(stage_lib.Stage):
     self.model = api.build(config)
     self.lmbda = float(config.loss.lmbda)
     self.gamma = float(config.loss.get("gamma", 0.0))
-    self.judge = None
+    self.judges = []
     if self.gamma > 0:
-      self.judge = ocr_api.build(zoo.load_config(self._judge_path()))
+      self.judges = [ocr_api.build(zoo.load_config(path)) for path in self._judge_paths()]
+    self.judge = self.judges[0] if self.judges else None  # Evaluation reads with the first.
+    try:
+      self.eot = eot.from_config(config.loss.get("eot"))
+    except ValueError as e:
+      raise errors.TficError(str(e)) from e
+    if self.eot.enabled and self.judge is None:
+      raise errors.TficError("loss.eot transforms what the judge reads: it needs loss.gamma > 0.")
     crop = config.data.get("crop_size")
     self.crop = tuple(crop) if crop else None
     if self.crop and any(c % api.PAD_MULTIPLE for c in self.crop):
       raise errors.TficError(f"config.data.crop_size {self.crop} must be multiples of 64.")
 
-  def _judge_path(self) -> str:
-    path = self.config.frozen.get("ocr") if "frozen" in self.config else None
-    if not path:
+  def _judge_paths(self) -> list[str]:
+    """`config.frozen.ocr`: one judge, or several separated by commas (the OCR loss is their
+    mean), each a shipped name, model dir or workdir."""
+    paths = self.config.frozen.get("ocr") if "frozen" in self.config else None
+    paths = [p.strip() for p in str(paths or "").split(",") if p.strip()]
+    if not paths:
       raise errors.TficError("loss.gamma > 0 needs config.frozen.ocr (the frozen OCR judge).")
-    return path
+    return paths
+
+  @staticmethod
+  def _suffix(index: int) -> str:
+    return f"_{index}" if index else ""
 
   # --- Data. ---------------------------------------------------------------------------------
 
-  def _load(self, split: str, data_dir):
-    return pipeline.config_split(self.config.data, split, data_dir)
-
   def train_source(self, data_dir):
-    return self._load(self.config.data.get("train_split", "train"), data_dir)
+    return pipeline.config_train_source(self.config.data, data_dir)
 
   def eval_source(self, data_dir):
-    splits = self.config.data.get("eval_splits") or (self.config.data.get("eval_split", "test"),)
-    return {split: self._load(split, data_dir) for split in splits}
+    return pipeline.config_eval_sources(self.config.data, data_dir)
 
   def _example(self, image: np.ndarray, text) -> dict:
     image = np.asarray(image)
@@ -71,11 +83,12 @@ class CodecStage(stage_lib.Stage):
       raise errors.DatasetError(f"codec training wants RGB canvases with sides multiple of 64, "
                                 f"got {image.shape}")
     example = {"image": image.astype(np.uint8), "text": pipeline.as_text(text)}
-    if self.judge is not None:
-      labels, lengths = self.judge.encode(example["text"])
-      example["label"], example["label_length"] = labels[0], lengths[0]
-      example["label_weight"] = np.float32(self.judge.charset.fits(example["text"],
-                                                                   self.judge.max_length))
+    for index, judge in enumerate(self.judges):  # Each judge's own charset and label length.
+      suffix = self._suffix(index)
+      labels, lengths = judge.encode(example["text"])
+      example["label" + suffix], example["label_length" + suffix] = labels[0], lengths[0]
+      example["label_weight" + suffix] = np.float32(judge.charset.fits(example["text"],
+                                                                       judge.max_length))
     return example
 
   def preprocess_train(self, example, rng: np.random.Generator) -> dict:
@@ -101,16 +114,25 @@ class CodecStage(stage_lib.Stage):
     return self.model.init(rng, int(height), int(width))
 
   def load_frozen(self):
-    if self.judge is None:
-      return {}
-    return {"ocr": zoo.load_variables(self._judge_path())}
+    return {"ocr" + self._suffix(index): zoo.load_variables(path)
+            for index, path in enumerate(self._judge_paths() if self.judges else [])}
 
-  def _ocr_terms(self, frozen, batch, x_hat):
-    weights = jnp.asarray(batch["label_weight"], jnp.float32)
-    if "mask" in batch:
-      weights = weights * jnp.asarray(batch["mask"], jnp.float32)
-    return ocr_api.ocr_loss(self.judge, frozen["ocr"], jnp.clip(x_hat, 0.0, 1.0),
-                            batch["label"], batch["label_length"], weights)
+  def _ocr_terms(self, frozen, batch, x_hat, rng, train: bool):
+    """The mean OCR loss of the judges on x̂ clipped to [0, 1] (randomly transformed first
+    when `loss.eot` is on and training)."""
+    images = jnp.clip(x_hat, 0.0, 1.0)
+    if train and self.eot.enabled:
+      images = eot.transform(images, jax.random.fold_in(rng, 0xE07), self.eot)
+    losses = []
+    for index, judge in enumerate(self.judges):
+      suffix = self._suffix(index)
+      weights = jnp.asarray(batch["label_weight" + suffix], jnp.float32)
+      if "mask" in batch:
+        weights = weights * jnp.asarray(batch["mask"], jnp.float32)
+      losses.append(ocr_api.ocr_loss(judge, frozen["ocr" + suffix], images,
+                                     batch["label" + suffix], batch["label_length" + suffix],
+                                     weights))
+    return sum(losses) / len(losses)
 
   def loss_fn(self, params, model_state, frozen, batch, rng, train: bool):
     x = jnp.asarray(batch["image"], jnp.float32) / 255.0
@@ -124,7 +146,7 @@ class CodecStage(stage_lib.Stage):
         "bpp_z": jnp.mean(model_lib.bits(out["z_likelihoods"])) / num_pixels,
     }
     if self.judge is not None:
-      ocr = self._ocr_terms(frozen, batch, out["x_hat"])
+      ocr = self._ocr_terms(frozen, batch, out["x_hat"], rng, train)
       loss = loss + self.gamma * ocr
       metrics_["ocr_loss"] = ocr
     return loss, (metrics_, model_state)

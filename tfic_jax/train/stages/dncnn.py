@@ -64,15 +64,11 @@ class DnCNNStage(stage_lib.Stage):
 
   # --- Data. ---------------------------------------------------------------------------------
 
-  def _load(self, split: str, data_dir):
-    return pipeline.config_split(self.config.data, split, data_dir)
-
   def train_source(self, data_dir):
-    return self._load(self.config.data.get("train_split", "train"), data_dir)
+    return pipeline.config_train_source(self.config.data, data_dir)
 
   def eval_source(self, data_dir):
-    split = self.config.data.get("eval_split", "test")
-    return {split: self._load(split, data_dir)}
+    return pipeline.config_eval_sources(self.config.data, data_dir)
 
   def preprocess_train(self, example, rng: np.random.Generator) -> dict:
     degraded, clean = random_crop([example["degraded"], example["clean"]], self.crop, rng)

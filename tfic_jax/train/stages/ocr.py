@@ -51,15 +51,13 @@ class OCRStage(stage_lib.Stage):
 
   # --- Data. ---------------------------------------------------------------------------------
 
-  def _load(self, split: str, data_dir):
-    return pipeline.config_split(self.config.data, split, data_dir)
-
   def train_source(self, data_dir):
-    """synth_text's train split, mixed with book words when `data.book_fraction` > 0."""
+    """synth_text's train split (with `data.mix`'s datasets: `pipeline.config_train_source`),
+    mixed with book words when `data.book_fraction` > 0."""
     fraction = float(self.config.data.get("book_fraction", 0.0))
     if not 0.0 <= fraction < 1.0:
       raise errors.TficError(f"config.data.book_fraction must be in [0, 1), got {fraction}")
-    synth = self._load(self.config.data.get("train_split", "train"), data_dir)
+    synth = pipeline.config_train_source(self.config.data, data_dir)
     if fraction == 0.0:
       return synth
     spec = book_words.spec_from_data_config(self.config.data, "train")
@@ -67,13 +65,12 @@ class OCRStage(stage_lib.Stage):
         self.model, np.shape(synth[0]["image"]), seed=self.config.seed, spec=spec,
         length=max(1, round(len(synth) * fraction / (1.0 - fraction))))
     words.render_all()  # Before training starts, not inside the first batches.
-    return book_words.MixedSource(synth, words)
+    return pipeline.MixedSource([synth, words])
 
   def eval_source(self, data_dir):
     """{split: source} over `config.data.eval_splits` (or the single `eval_split`), plus
     "book_words_test" when `data.book_eval_words` > 0."""
-    splits = self.config.data.get("eval_splits") or (self.config.data.get("eval_split", "test"),)
-    sources = {split: self._load(split, data_dir) for split in splits}
+    sources = pipeline.config_eval_sources(self.config.data, data_dir)
     num_words = int(self.config.data.get("book_eval_words", 0))
     if num_words > 0:
       canvas_shape = np.shape(next(iter(sources.values()))[0]["image"])
