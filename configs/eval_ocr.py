@@ -15,7 +15,10 @@ r"""The OCR judge (the frozen recognizer behind TFIC's L_OCR) next to Tesseract.
    patch border; by default its vertical extent is its line's, `word_box_height`) cropped as
    the model's `word_resize_mode` says, and joins words by spaces and lines by newlines;
    Tesseract reads the whole patch (psm 6).
-3. Speed: the judge's ms/image at each `time_batches` batch size on the current backend
+3. Optional (`document_words`): runs of 1–3 words of held-out documents (real typeset PDFs,
+   clean / scan / photo) on the synthetic canvas, from the `document_words` builder's test
+   split, read like the synthetic lines (judge; Tesseract psm 7).
+4. Speed: the judge's ms/image at each `time_batches` batch size on the current backend
    (256×512×3 uint8 canvases through the adapter, compiled first, median of `time_repeats`
    calls) and Tesseract's ms/line (wall time of the psm 7 readings / lines).
 
@@ -46,4 +49,8 @@ def get_config():
   # Vertical extent of each book word box: line (its line's characters) or word (tight box).
   config.word_box_height = "line"
   config.num_workers = 0  # Processes rendering test data and running Tesseract (0: CPU cores).
+  # Words of documents never trained on: a built document_words config under data_dir ("small",
+  # "default"; "" skips), and how many of its test canvases (a seeded sample).
+  config.document_words = ""
+  config.num_document_words = 300
   return config

@@ -133,7 +133,7 @@ def test_mixed_source_gives_each_source_its_share_and_the_common_fields():
     mixed[40]
 
 
-@pytest.mark.parametrize('entry', ['document_crops/small', 'document_crops:1.5', ':0.5',
+@pytest.mark.parametrize('entry', ['document_crops/small', 'document_crops:1.5', ':0.5', 'a:-0.1',
                                    'a:0.6,b:0.5', 'a:zero'])
 def test_malformed_mix_entries_raise_dataset_error(entry):
   with pytest.raises(errors.DatasetError, match='mix'):
@@ -161,3 +161,6 @@ def test_config_train_source_mixes_the_named_datasets(monkeypatch):
   evals = pipeline.config_eval_sources(data)
   assert list(evals) == ['test', 'document_crops_test']
   assert loaded[-1] == ('document_crops', 'test', 'data', 'small')
+  data.mix = 'document_crops/small:0'  # Evaluated, not trained on: the control's view.
+  assert isinstance(pipeline.config_train_source(data), TaggedSource)
+  assert list(pipeline.config_eval_sources(data)) == ['test', 'document_crops_test']

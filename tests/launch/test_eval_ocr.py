@@ -117,3 +117,29 @@ def test_unknown_model_is_a_one_line_error(tmp_path):
   lines = result.stderr.strip().splitlines()
   assert len(lines) == 1 and lines[0].startswith("error: No model at ")
   assert not (tmp_path / "eval_ocr.json").exists()
+
+
+def test_held_out_document_words_are_read_and_reported(monkeypatch, tmp_path, tiny_model_dir,
+                                                       capsys):
+  from tfic_jax.data import pipeline  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(test_sets, "book_test_sentences", lambda: _SENTENCES)
+  canvases = [{"image": np.full((64, 128, 3), 200 + i, np.uint8), "text": f"word{i}",
+               "doc_id": f"doc/{i % 2}"} for i in range(10)]
+  calls = []
+
+  def fake_load(name, split, data_dir, builder_config="default", **kwargs):
+    calls.append((name, split, builder_config, kwargs.get("build_if_missing")))
+    return canvases
+
+  monkeypatch.setattr(pipeline, "load_split", fake_load)
+  report = eval_ocr.run(
+      model_path=str(tiny_model_dir), num_images=2, book_pages=0, use_tesseract=False,
+      out_dir=tmp_path, time_batches=[1], height=64, width=128, batch_size=2, num_workers=1,
+      time_repeats=1, document_words="tiny", num_document_words=3)
+  assert calls == [("document_words", "test", "tiny", False)]  # Never built by an evaluation.
+  row = report["documents"]["document_words/tiny test"]
+  assert row["num_images"] == 3 and 0.0 <= row["judge"]["ocr_accuracy"] <= 1.0
+  readings = report["readings"]["documents"]["document_words/tiny test"]
+  assert len({r["text"] for r in readings}) == 3 and all(r["font"].startswith("doc/")
+                                                         for r in readings)
+  assert "| document_words/tiny test, held-out documents" in capsys.readouterr().out

@@ -139,7 +139,8 @@ def config_split(data_config, split: str, data_dir: str | None = None) -> 'Sourc
 
 def parse_mix(entries) -> list[tuple[str, str, float]]:
   """`data.mix` entries, each "name[/builder_config]:weight" (e.g. "document_crops/small:0.5"),
-  as (name, builder_config, weight); raises DatasetError on a malformed entry."""
+  as (name, builder_config, weight); weight 0 evaluates that dataset without training on it
+  (a control run's view of the experiment's data). Raises DatasetError on a malformed entry."""
   if isinstance(entries, str):
     entries = [e for e in entries.split(',') if e.strip()]
   parsed = []
@@ -150,9 +151,9 @@ def parse_mix(entries) -> list[tuple[str, str, float]]:
       value = float(weight)
     except ValueError:
       value = -1.0
-    if not name or not 0.0 < value < 1.0:
+    if not name or not 0.0 <= value < 1.0:
       raise errors.DatasetError(
-          f'data.mix entry {entry!r}: expected "name[/builder_config]:weight" with 0 < weight '
+          f'data.mix entry {entry!r}: expected "name[/builder_config]:weight" with 0 <= weight '
           '< 1, e.g. "document_crops/small:0.5"')
     parsed.append((name, builder_config or 'default', value))
   if sum(w for _, _, w in parsed) >= 1.0:
@@ -205,10 +206,10 @@ class MixedSource:
 
 
 def config_train_source(data_config, data_dir: str | None = None):
-  """The training split of a stage config's `data`, mixed with `data.mix`'s datasets (their
-  `train` splits, in the same data_dir) when it names any."""
+  """The training split of a stage config's `data`, mixed with `data.mix`'s datasets of
+  weight > 0 (their `train` splits, in the same data_dir) when it names any."""
   primary = config_split(data_config, data_config.get('train_split', 'train'), data_dir)
-  mix = parse_mix(data_config.get('mix', ()))
+  mix = [entry for entry in parse_mix(data_config.get('mix', ())) if entry[2] > 0]
   if not mix:
     return primary
   root = data_dir or data_config.get('data_dir')

@@ -19,6 +19,7 @@ import numpy as np
 from tfic_jax import errors
 from tfic_jax import metrics
 from tfic_jax.data import pages as pages_lib
+from tfic_jax.data import pipeline
 from tfic_jax.data import test_sets
 from tfic_jax.eval import tesseract
 from tfic_jax.ocr import api
@@ -146,6 +147,12 @@ def format_table(report: dict) -> str:
         f"| {names[split]} | {row['num_images']} | {fmt(row['judge']['ocr_accuracy'])} | "
         f"{fmt(row['judge']['word_accuracy'])} | {fmt(tess.get('ocr_accuracy'))} | "
         f"{fmt(tess.get('word_accuracy'))} |")
+  for name, row in report.get("documents", {}).items():
+    tess = row["tesseract"] or {}
+    lines.append(
+        f"| {name}, held-out documents (canvases; Tesseract: psm 7) | {row['num_images']} | "
+        f"{fmt(row['judge']['ocr_accuracy'])} | {fmt(row['judge']['word_accuracy'])} | "
+        f"{fmt(tess.get('ocr_accuracy'))} | {fmt(tess.get('word_accuracy'))} |")
   for kind in ("clean", "degraded"):
     tess = book_report["tesseract"] or {}
     lines.append(
@@ -212,6 +219,18 @@ def _evaluate_synth(model, variables, reader, examples_by_split, sources, batch_
   return results, readings, tesseract_seconds
 
 
+def document_word_examples(builder_config: str, num_images: int, data_dir: str,
+                           seed: int = 0) -> list[dict]:
+  """`num_images` examples of `document_words/<builder_config>`'s test split (documents never
+  trained on), a seeded sample across its documents; DatasetError if it is not built."""
+  source = pipeline.load_split("document_words", "test", data_dir, builder_config,
+                               build_if_missing=False)
+  count = min(num_images, len(source))
+  indices = np.sort(np.random.default_rng(seed).choice(len(source), count, replace=False))
+  return [{"image": e["image"], "text": e["text"], "font": e.get("doc_id")}
+          for e in (source[int(i)] for i in indices)]
+
+
 def _evaluate_book(model, variables, pages, patches, use_tesseract, num_workers,
                    word_resize_mode=None, word_box_height="line") -> tuple[dict, list]:
   """Mean judge and Tesseract accuracy on clean and degraded patches, per-patch readings."""
@@ -242,8 +261,12 @@ def run(model_path: str | None, num_images: int, book_pages: int, use_tesseract:
         out_dir: pathlib.Path | None, time_batches: Sequence[int],
         height: int = test_sets.SYNTH_HEIGHT, width: int = test_sets.SYNTH_WIDTH, data_dir: str = "data", batch_size: int = 64,
         num_workers: int = 1, time_repeats: int = 10, word_resize_mode: str | None = None,
-        word_box_height: str = "line") -> dict:
+        word_box_height: str = "line", document_words: str = "",
+        num_document_words: int = 300) -> dict:
   """Measures the judge (and Tesseract); prints the table, writes `out_dir/eval_ocr.json`.
+
+  `document_words` (a builder config of that dataset, e.g. "small"; "" skips) adds
+  `num_document_words` runs of words of its test documents, read as canvases.
 
   `word_resize_mode` (None: the model's) and `word_box_height` set how book words are cropped
   (`api.crop_words`, `pages_lib.word_boxes_by_line`).
@@ -269,11 +292,19 @@ def run(model_path: str | None, num_images: int, book_pages: int, use_tesseract:
       examples[split], sources[split] = test_sets.synth_test_examples(
           split, num_images, height, width, data_dir, pool)
     pages, patches = test_sets.book_test_patches(book_pages, pool)
+  document_examples = {}
+  if document_words:
+    document_examples[f"document_words/{document_words} test"] = document_word_examples(
+        document_words, num_document_words, data_dir)
   render_seconds = time.time() - start
 
   reader = make_reader(model)
   synth, synth_readings, tesseract_seconds = _evaluate_synth(
       model, variables, reader, examples, sources, batch_size, use_tesseract, num_workers)
+  documents, document_readings, _ = _evaluate_synth(
+      model, variables, reader, document_examples,
+      {name: "document_words" for name in document_examples}, batch_size, use_tesseract,
+      num_workers)
   book_result, book_readings = _evaluate_book(
       model, variables, pages, patches, use_tesseract, num_workers, word_resize_mode,
       word_box_height)
@@ -293,9 +324,10 @@ def run(model_path: str | None, num_images: int, book_pages: int, use_tesseract:
       "device": jax.devices()[0].device_kind,
       "num_images": num_images, "height": height, "width": width,
       "tesseract": use_tesseract, "tesseract_note": tesseract_note,
-      "synth_text": synth, "book": book_result, "speed": speed,
+      "synth_text": synth, "book": book_result, "documents": documents, "speed": speed,
       "seconds": {"data": render_seconds, "total": time.time() - start},
-      "readings": {"synth_text": synth_readings, "book": book_readings},
+      "readings": {"synth_text": synth_readings, "book": book_readings,
+                   "documents": document_readings},
   }
   print(format_table(report))
   if out_dir is not None:

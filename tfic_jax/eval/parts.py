@@ -85,7 +85,9 @@ def _ocr(config, workdir: Path, progress: Progress) -> list[str]:
       batch_size=int(config.batch_size), num_workers=_workers(config.num_workers),
       time_repeats=int(config.time_repeats),
       word_resize_mode=_optional(config.word_resize_mode),
-      word_box_height=str(config.word_box_height))
+      word_box_height=str(config.word_box_height),
+      document_words=str(config.get("document_words", "")),
+      num_document_words=int(config.get("num_document_words", 300)))
   return []  # ocr_judge.run prints its table.
 
 
