@@ -44,6 +44,8 @@ def get_config():
   config.documents.builder_config = "default"
   config.documents.data_dir = "data"
   config.documents.conditions = ""  # Comma-separated of clean, scan, photo; "": every one.
+  config.documents.per_document = 0  # At most this many pages of each document (0: no limit).
+  config.documents.max_dpi = 0.0  # Only pages rendered at ≤ this dpi (0: any).
 
   # Learned codecs: shipped names, model directories or workdirs.
   config.mse_codecs = shipped("mse")

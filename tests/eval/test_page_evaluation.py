@@ -209,6 +209,9 @@ def test_documents_source_reads_pages_with_their_words_and_filters_conditions(mo
   assert pages[0].reference == "Hello world\nagain"
   assert pages[0].page.image.shape == (30, 40, 1)
   assert len(documents.documents_pages("test", "tiny", 1, "d")) == 1
+  one_each = documents.documents_pages("test", "tiny", 5, "d", per_document=1)
+  assert [p.page.condition for p in one_each] == ["clean"]  # One page of the one document.
+  assert documents.documents_pages("test", "tiny", 5, "d", max_dpi=100) == []  # All 150 dpi.
 
 
 def test_bad_configuration_is_refused_before_any_work():

@@ -28,6 +28,7 @@ the first page per method, at similar rates). See docs/evaluation.md.
 """
 
 from collections.abc import Callable, Sequence
+import collections
 import csv
 import dataclasses
 import json
@@ -147,9 +148,12 @@ def book_pages(num_pages: int, split: str = "test", first_page: int = 0, height:
 
 
 def documents_pages(split: str, builder_config: str, num_pages: int, data_dir: str,
-                    conditions: Sequence[str] = ()) -> list[NamedPage]:
+                    conditions: Sequence[str] = (), per_document: int = 0,
+                    max_dpi: float = 0.0) -> list[NamedPage]:
   """The first `num_pages` pages of the `documents` tfds builder (split, config), built under
-  `data_dir` if missing; `conditions` ("clean", "scan", "photo"; empty: all) filters them.
+  `data_dir` if missing; `conditions` ("clean", "scan", "photo"; empty: all) filters them, as
+  do `per_document` (at most that many pages of each document, so a few pages span many
+  documents; 0: no limit) and `max_dpi` (0: any resolution).
 
   Raises DatasetError naming the builder if `tfic_jax.data.builders` has none.
   """
@@ -159,13 +163,16 @@ def documents_pages(split: str, builder_config: str, num_pages: int, data_dir: s
         f"the {DOCUMENTS_BUILDER!r} tfds builder does not exist yet (tfic_jax.data.builders "
         f"has {sorted(builders.BUILDERS)}); use source='images' or 'book'")
   source = pipeline.load_split(DOCUMENTS_BUILDER, split, data_dir, builder_config)
-  pages = []
+  pages, taken = [], collections.Counter()
   for index in range(len(source)):
     if len(pages) >= num_pages:
       break
     page = documents_lib.page_from_example(source[index])
     if conditions and page.condition not in conditions:
       continue
+    if (max_dpi and page.dpi > max_dpi) or (per_document and taken[page.doc_id] >= per_document):
+      continue
+    taken[page.doc_id] += 1
     page = dataclasses.replace(page, image=_as_page_array(page.image))
     name = (f"{DOCUMENTS_BUILDER}/{builder_config}/{split}/{page.doc_id}#{page.page_index}/"
             f"{page.condition}")
@@ -196,7 +203,9 @@ def load_pages(config) -> list[NamedPage]:
   if source == "documents":
     return documents_pages(str(config.documents.split), str(config.documents.builder_config),
                            num_pages, str(config.documents.data_dir),
-                           _names(config.documents.conditions))
+                           _names(config.documents.conditions),
+                           int(config.documents.get("per_document", 0)),
+                           float(config.documents.get("max_dpi", 0.0)))
   raise errors.TficError(f"config.source is {source!r}: use one of {SOURCES}")
 
 
