@@ -84,7 +84,7 @@ def test_eval_batches_pad_the_last_batch_and_mask_it():
      'valid datasets: book_patches, document_crops, document_words, documents, synth_text'),
     ('synth_text', 'validation', 'tiny', 'valid splits: train, test, test_heldout_fonts'),
     ('book_patches', 'test_heldout_fonts', 'tiny', 'valid splits: train, test'),
-    ('synth_text', 'train', 'huge', 'valid configs: default, small, medium, tiny'),
+    ('synth_text', 'train', 'huge', 'valid configs: default, small, medium, fonts, fonts_tiny, tiny'),
 ])
 def test_unknown_names_raise_dataset_error_listing_valid_ones(tmp_path, name, split, config,
                                                               expected):
@@ -159,8 +159,8 @@ def test_config_train_source_mixes_the_named_datasets(monkeypatch):
   assert [s.tag for s in mixed.sources] == ['synth_text', 'document_crops']
   assert mixed.counts == [10, 10]
   evals = pipeline.config_eval_sources(data)
-  assert list(evals) == ['test', 'document_crops_test']
+  assert list(evals) == ['test', 'document_crops_small_test']
   assert loaded[-1] == ('document_crops', 'test', 'data', 'small')
   data.mix = 'document_crops/small:0'  # Evaluated, not trained on: the control's view.
   assert isinstance(pipeline.config_train_source(data), TaggedSource)
-  assert list(pipeline.config_eval_sources(data)) == ['test', 'document_crops_test']
+  assert list(pipeline.config_eval_sources(data)) == ['test', 'document_crops_small_test']

@@ -70,3 +70,27 @@ def test_example_reports_its_background_and_the_pixels_agree():
       assert border.std() > 3  # N(235, 10) grain, blurred by at most 1/4 px here
   assert kinds == set(synth_text.BACKGROUNDS)
 
+
+
+def test_system_font_set_holds_out_whole_families():
+  faces = trdg_compat.system_fonts()
+  if not faces:
+    pytest.skip('no system fonts (scripts/install_system_deps.sh installs them)')
+  family = dict(faces)
+  seen, heldout = (trdg_compat.fonts_of('system', s) for s in trdg_compat.FONT_SPLITS)
+  assert seen and heldout and not {family[p] for p in seen} & {family[p] for p in heldout}
+  assert not any(trdg_compat._SKIP_FAMILIES.search(f) for f in family.values())
+  assert all(trdg_compat.lowercase_capital_similarity(p) <= trdg_compat.MAX_CASE_SIMILARITY
+             for p in heldout)
+  spec = synth_text.SynthTextSpec(height=64, width=128, font_set='system', font_split='heldout')
+  example = synth_text.render_example(spec, 3, 0)
+  assert example['font'] in {p.rsplit('/', 1)[-1] for p in heldout}
+  with pytest.raises(ValueError, match='font_set'):
+    synth_text.SynthTextSpec(font_set='web')
+
+
+def test_family_names_lose_their_weight_words():
+  strip = trdg_compat._STYLE_WORDS.sub
+  assert strip('', 'Open Sans Condensed Light') == 'Open Sans Condensed'
+  assert strip('', 'Go Medium') == 'Go' and strip('', 'Roboto Black Italic') == 'Roboto'
+  assert strip('', 'TeX Gyre Heros Cn') == 'TeX Gyre Heros Cn'

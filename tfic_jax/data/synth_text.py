@@ -45,6 +45,7 @@ class SynthTextSpec:
   random_word_length: tuple[int, int] = (3, 10)  # inclusive range, text_source='random'
   max_chars: int = 24  # the OCR decoder reads up to 25 symbols
   font_split: str = 'seen'  # 'seen' | 'heldout' (see trdg_compat.font_split)
+  font_set: str = 'trdg'  # 'trdg': trdg's fonts; 'system': the installed ones (trdg_compat)
   width_fraction: tuple[float, float] = (0.6, 0.95)  # line width / canvas width
   max_height_fraction: float = 0.8  # line height / canvas height
   backgrounds: tuple[str, ...] = BACKGROUNDS
@@ -60,6 +61,8 @@ class SynthTextSpec:
   def __post_init__(self):
     if self.text_source not in TEXT_SOURCES:
       raise ValueError(f'text_source must be one of {TEXT_SOURCES}, got {self.text_source!r}')
+    if self.font_set not in trdg_compat.FONT_SETS:
+      raise ValueError(f'font_set must be one of {trdg_compat.FONT_SETS}, got {self.font_set!r}')
     if self.font_split not in trdg_compat.FONT_SPLITS:
       raise ValueError(
           f'font_split must be one of {trdg_compat.FONT_SPLITS}, got {self.font_split!r}')
@@ -188,7 +191,7 @@ def render_example(spec: SynthTextSpec, seed: int, index: int) -> dict:
   """
   rng = np.random.default_rng((seed, index))
   random.seed(_python_random_seed(rng))  # trdg draws the text colour from Python's `random`
-  fonts = trdg_compat.font_split(spec.font_split)
+  fonts = trdg_compat.fonts_of(spec.font_set, spec.font_split)
   font_path = fonts[int(rng.integers(len(fonts)))]
   text = sample_text(spec, rng)
   text_color = spec.text_colors[int(rng.integers(len(spec.text_colors)))]

@@ -8,11 +8,16 @@ trdg calls it first (it is idempotent and cheap).
 
 Fonts: trdg's Latin fonts minus those whose lowercase letters are drawn as capitals (the label
 would say "abc" where the pixels say "ABC"), split deterministically into *seen* fonts (train
-and test splits) and *held-out* fonts (the `test_heldout_fonts` split).
+and test splits) and *held-out* fonts (the `test_heldout_fonts` split). The `system` font set
+takes the installed fonts instead (fontconfig's list; scripts/install_system_deps.sh installs
+Debian's Latin font packages), split by family so that held-out faces are of families never
+seen.
 """
 
 import functools
 import os
+import re
+import subprocess
 import sys
 import types
 
@@ -36,6 +41,19 @@ CASELESS_FONTS = (
 HELDOUT_FRACTION = 0.1
 FONT_SPLIT_SEED = 20240601
 FONT_SPLITS = ('seen', 'heldout')
+FONT_SETS = ('trdg', 'system')
+# System families that are not text faces for our charset: symbols, maths, music, keyboard
+# caps, initials and small caps, STIX's size variants, and Noto's non-Latin script families
+# (their Latin letters are Noto Sans / Serif again).
+_SKIP_FAMILIES = re.compile(
+    r'Symbol|Math|Music|Dingbat|Keyboard|Initials|Smallcaps|STIX(Size|Integrals|NonUnicode|'
+    r'Variants)|D050000L|^Noto (?!(Sans|Serif|Mono)( Mono| Display)?$)')
+_LATIN_CHARSET = ':charset=30-39 41-5a 61-7a'  # Digits and both cases of a–z.
+MAX_CASE_SIMILARITY = 0.7  # `lowercase_capital_similarity` above this: caseless, skipped.
+# Weight and style words some fonts put in their family name ("Open Sans Condensed Light",
+# "Go Medium"): stripped, so that a family's faces are held out (or seen) together.
+_STYLE_WORDS = re.compile(r'(\s+(Thin|ExtraLight|Light|Book|Regular|Medium|SemiBold|DemiBold|'
+                          r'Bold|ExtraBold|Black|Heavy|Italic|Oblique))+$')
 
 
 def _text_height(image_font, text: str) -> int:
@@ -82,6 +100,55 @@ def font_split(split: str) -> tuple[str, ...]:
   num_heldout = max(1, round(HELDOUT_FRACTION * len(fonts)))
   heldout = {fonts[i] for i in order[:num_heldout]}
   return tuple(p for p in fonts if (p in heldout) == (split == 'heldout'))
+
+
+@functools.lru_cache(maxsize=None)
+def system_fonts() -> tuple[tuple[str, str], ...]:
+  """(path, family) of the installed TrueType/OpenType faces that cover digits and Latin
+  letters in both cases (fontconfig), minus symbol / script / caseless families; sorted by
+  path; the family without weight / style words. Empty if fontconfig's `fc-list` is missing."""
+  try:
+    listing = subprocess.run(['fc-list', _LATIN_CHARSET, '--format', '%{file}\t%{family[0]}\n'],
+                             check=True, capture_output=True, text=True).stdout
+  except (OSError, subprocess.CalledProcessError):
+    return ()
+  faces = {}
+  for line in listing.splitlines():
+    path, _, family = line.partition('\t')
+    if path.lower().endswith(('.ttf', '.otf')) and family and not _SKIP_FAMILIES.search(family):
+      faces[path] = _STYLE_WORDS.sub('', family.strip())
+  usable = []
+  for path in sorted(faces):
+    try:
+      caseless = lowercase_capital_similarity(path) > MAX_CASE_SIMILARITY
+    except (OSError, ValueError):
+      continue  # A face Pillow cannot open or draw.
+    if not caseless:
+      usable.append((path, faces[path]))
+  return tuple(usable)
+
+
+@functools.lru_cache(maxsize=None)
+def system_font_split(split: str) -> tuple[str, ...]:
+  """Paths of the `seen` or `heldout` system faces; a seeded tenth of the families (sorted by
+  name) is held out whole, so a held-out face's family is never seen."""
+  if split not in FONT_SPLITS:
+    raise ValueError(f'font split must be one of {FONT_SPLITS}, got {split!r}')
+  faces = system_fonts()
+  if not faces:
+    raise ValueError('no usable system fonts: install them with scripts/install_system_deps.sh '
+                     '(fontconfig and the Debian font packages)')
+  families = sorted({family for _, family in faces})
+  order = np.random.default_rng(FONT_SPLIT_SEED).permutation(len(families))
+  heldout = {families[i] for i in order[:max(1, round(HELDOUT_FRACTION * len(families)))]}
+  return tuple(p for p, family in faces if (family in heldout) == (split == 'heldout'))
+
+
+def fonts_of(font_set: str, split: str) -> tuple[str, ...]:
+  """The font paths of a font set's split (`FONT_SETS` × `FONT_SPLITS`)."""
+  if font_set not in FONT_SETS:
+    raise ValueError(f'font set must be one of {FONT_SETS}, got {font_set!r}')
+  return font_split(split) if font_set == 'trdg' else system_font_split(split)
 
 
 def lowercase_capital_similarity(font_path: str, size: int = 48) -> float:

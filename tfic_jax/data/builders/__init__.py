@@ -83,6 +83,7 @@ class SynthTextConfig(tfds.core.BuilderConfig):
   num_test: int = 600
   num_test_heldout_fonts: int = 600
   text_source: str = 'dict'
+  font_set: str = 'trdg'
 
 
 def _render_synth_example(args):
@@ -104,6 +105,13 @@ class SynthText(_LocalBuilder):
       SynthTextConfig(name='medium', height=128, width=256, num_train=20000, num_test=600,
                       num_test_heldout_fonts=600,
                       description='The paper-size set at 128×256, for CPU training.'),
+      SynthTextConfig(name='fonts', height=128, width=256, num_train=6000, num_test=300,
+                      num_test_heldout_fonts=300, font_set='system',
+                      description='128×256 lines in the installed fonts (Debian packages); '
+                      'held-out families in test_heldout_fonts.'),
+      SynthTextConfig(name='fonts_tiny', height=64, width=128, num_train=16, num_test=8,
+                      num_test_heldout_fonts=8, font_set='system',
+                      description='For tests: `fonts` at 64×128.'),
       SynthTextConfig(name='tiny', height=64, width=128, num_train=64, num_test=16,
                       num_test_heldout_fonts=16, description='For tests, 64×128.'),
   ]
@@ -135,7 +143,8 @@ class SynthText(_LocalBuilder):
     config = self.builder_config
     spec = synth_text.SynthTextSpec(
         height=config.height, width=config.width, text_source=config.text_source,
-        font_split='heldout' if split == 'test_heldout_fonts' else 'seen')
+        font_split='heldout' if split == 'test_heldout_fonts' else 'seen',
+        font_set=config.font_set)
     tasks = [(spec, SYNTH_SPLIT_SEEDS[split], i) for i in range(num_examples)]
     yield from _ordered_map(_render_synth_example, tasks, self._num_workers,
                             f'synth_text/{config.name} {split}')
