@@ -220,14 +220,16 @@ def config_train_source(data_config, data_dir: str | None = None):
 
 
 def config_eval_sources(data_config, data_dir: str | None = None) -> dict:
-  """{split: source} of `data.eval_splits` (or `eval_split`), plus each `data.mix` dataset's
-  `test` split as "<name>_<builder_config>_test"."""
+  """{split: source} of `data.eval_splits` (or `eval_split`), plus every split but `train` of
+  each `data.mix` dataset, as "<name>_<builder_config>_<split>"."""
   splits = data_config.get('eval_splits') or (data_config.get('eval_split', 'test'),)
   sources = {split: config_split(data_config, split, data_dir) for split in splits}
   root = data_dir or data_config.get('data_dir')
   for name, builder_config, _ in parse_mix(data_config.get('mix', ())):
-    sources[f'{name}_{builder_config}_test'] = load_split(name, 'test', root,
-                                                          builder_config=builder_config)
+    for split in SPLITS.get(name, ('test',)):
+      if split != 'train':
+        sources[f'{name}_{builder_config}_{split}'] = load_split(
+            name, split, root, builder_config=builder_config)
   return sources
 
 
