@@ -3,12 +3,16 @@ r"""Where a CPU train step's time goes: each part's forward and gradient, and th
   python scripts/bench_step_parts.py --model=codec [--conv_transpose=lax]
   python scripts/bench_step_parts.py --model=dncnn
   python scripts/bench_step_parts.py --model=crnn
+  python scripts/bench_step_parts.py --model=codec_inference [--codec=codec_mse_q1]
 
 Times (median ms, jitted, one compute thread, the batch and crop of scripts/bench_vs_torch.py):
 - codec: g_a, g_s, h_a, h_s and the whole loss, forward and gradient (w.r.t. the parameters,
   and the part's input where training needs it), with `config.model.conv_transpose` as given
   and the CPU layers of `tfic_jax.layers` as `$TFIC_JAX_CPU_LAYERS` says (auto | on | off);
 - dncnn / crnn: the feature extractor and (crnn) the BiLSTMs;
+- codec_inference: a shipped codec's g_a, h_a, h_s, g_s forward on one 256×512 line (what
+  `launch.compress` / `launch.decompress` run per image), with XLA's FLOP count and GFLOP/s,
+  and each distinct convolution's forward;
 - for every distinct convolution shape of the model: forward, input gradient (dx) and kernel
   gradient (dk), and `tfic_jax.layers`' row-chunked dk ("dk rows"). XLA's CPU dk of a 3×3
   convolution costs 4–6× its forward (one contraction over batch × height × width at once).
@@ -134,6 +138,53 @@ def codec(conv_transpose: str) -> None:
                              3 if i else 5))
 
 
+def flops(fn, *args) -> float:
+  cost = jax.jit(fn).lower(*args).compile().cost_analysis()
+  cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+  return float((cost or {}).get("flops", float("nan")))
+
+
+def conv_fwd_row(batch, height, width, cin, cout, kernel, stride) -> str:
+  rng = np.random.default_rng(0)
+  x = jnp.asarray(rng.standard_normal((batch, height, width, cin)), jnp.float32)
+  k = jnp.asarray(rng.standard_normal((kernel, kernel, cin, cout)), jnp.float32)
+  conv = lambda x, k: jax.lax.conv_general_dilated(
+      x, k, (stride, stride), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  ms = median_ms(jax.jit(conv), x, k)
+  gflop = 2 * batch * (height // stride) * (width // stride) * kernel * kernel * cin * cout / 1e9
+  return (f"conv {kernel}x{kernel}/{stride} {batch}x{height}x{width} {cin:>3}->{cout:<3}  "
+          f"fwd {ms:7.2f} ms  {gflop / ms * 1e3:6.1f} GFLOP/s")
+
+
+def codec_inference(name: str) -> None:
+  from tfic_jax.codec import api  # pylint: disable=g-import-not-at-top
+  codec = api.load(name)
+  module, variables = codec.model.module, codec.variables
+  fields = codec.model.field_dict
+  x = jax.random.uniform(jax.random.key(0), (1, 256, 512, 3))
+  y = module.apply(variables, x, method=module.analysis)
+  z = module.apply(variables, y, method=module.hyper_analysis)
+  print(f"{name} inference, batch 1, 256x512 (fields: {fields})")
+  total = 0.0
+  for part, method, inputs in (("g_a", module.analysis, x), ("h_a", module.hyper_analysis, y),
+                               ("h_s", module.hyper_synthesis, z),
+                               ("g_s", module.synthesis, y)):
+    apply = lambda v, i, method=method: module.apply(v, i, method=method)
+    ms, gflop = median_ms(jax.jit(apply), variables, inputs), flops(apply, variables, inputs) / 1e9
+    total += ms
+    print(f"{part:4s} fwd {ms:8.2f} ms  {gflop:6.2f} GFLOP  {gflop / ms * 1e3:6.1f} GFLOP/s")
+  print(f"sum  {total:8.2f} ms")
+  channels = tuple(fields["channels"])
+  for i, (cin, cout) in enumerate(zip((3,) + channels[:-1], channels)):
+    print(conv_fwd_row(1, 256 >> i, 512 >> i, cin, cout, 5 if i == 0 else 3, 2))
+  for i in (1, 2):
+    print(conv_fwd_row(1, 256 >> i, 512 >> i, channels[i - 1], channels[i - 1], 3, 1))
+  for i in reversed(range(4)):  # g_s in the sub-pixel form: one stride-1 conv to 4·C_out.
+    cout = channels[i - 1] if i else 3
+    print(conv_fwd_row(1, 256 >> (i + 1), 512 >> (i + 1), channels[i], 4 * cout,
+                       3 if i else 5, 1) + "   (g_s sub-pixel)")
+
+
 def dncnn() -> None:
   from tfic_jax.dequant import models  # pylint: disable=g-import-not-at-top
   net = models.DnCNN()
@@ -179,11 +230,15 @@ def crnn() -> None:
 
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--model", choices=("codec", "dncnn", "crnn"), default="codec")
+  parser.add_argument("--model", choices=("codec", "codec_inference", "dncnn", "crnn"),
+                      default="codec")
+  parser.add_argument("--codec", default="codec_mse_q1", help="codec_inference: which codec")
   parser.add_argument("--conv_transpose", default="auto", help="codec: auto | lax | subpixel")
   args = parser.parse_args()
   if args.model == "codec":
     codec(args.conv_transpose)
+  elif args.model == "codec_inference":
+    codec_inference(args.codec)
   elif args.model == "dncnn":
     dncnn()
   else:
