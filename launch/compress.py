@@ -27,9 +27,10 @@ flags.DEFINE_string("output", None, "Where to write the .tfic file (one input)."
 flags.DEFINE_string("output_dir", None, "Folder for the .tfic files of several inputs (a "
                     "folder's subfolders are kept).")
 flags.DEFINE_string("workdir", None, "A codec's training workdir or model dir (else shipped).")
-flags.DEFINE_enum("model", "mse", ["mse", "mse_low", "tfic"],
+flags.DEFINE_enum("model", "mse", ["mse", "mse_low", "tfic", "doc"],
                   "Shipped model kind (without --workdir): mse (stage 1), mse_low (MSE at "
-                  "TFIC's rates), tfic (stage 2).")
+                  "TFIC's rates), tfic (stage 2), doc (stage 1 on document pages and lines: "
+                  "for scans and typeset pages).")
 flags.DEFINE_integer("quality", 1, "Shipped rate point, 1 = lowest rate (without --workdir).")
 flags.DEFINE_bool("psnr", True, "Also decode and print the PSNR against the input.")
 flags.DEFINE_string("compilation_cache", None, "JAX compilation cache directory ('' = off; "

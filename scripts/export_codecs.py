@@ -19,7 +19,7 @@ from absl import app  # pylint: disable=g-import-not-at-top,wrong-import-positio
 from absl import flags  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("kind", "mse", ["mse", "mse_low", "tfic"], "Which shipped family.")
+flags.DEFINE_enum("kind", "mse", ["mse", "mse_low", "tfic", "doc"], "Which shipped family.")
 flags.DEFINE_list("workdirs", None, "Trained workdirs.")
 flags.DEFINE_string("results", None, "results.json of configs/eval_codec.py (rate–PSNR) or of "
                     "launch.evaluate (rate–accuracy, for --kind=tfic); optional.")

@@ -7,7 +7,8 @@
 Shipped models live in `models/codec_{kind}_q{quality}`, quality 1 = lowest rate, like
 CompressAI's zoo. Kinds: "mse" = stage 1 on CompressAI's λ grid, "mse_low" = the MSE control
 for stage 2 (λ below the grid, stage 2's recipe: configs/codec_mse_lowrate_small.py), "tfic" =
-stage 2.
+stage 2, "doc" = stage 1 fine-tuned on real document pages as well as lines (issue 27:
+configs/codec_mse_small.py with `data.mix`; their cards).
 """
 
 import dataclasses
@@ -27,7 +28,7 @@ from tfic_jax.codec import model as model_lib
 
 _DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
 PAD_MULTIPLE = 64  # g_a ∘ h_a downsample by 64.
-KINDS = ("mse", "mse_low", "tfic")
+KINDS = ("mse", "mse_low", "tfic", "doc")
 
 
 @dataclasses.dataclass(frozen=True)
