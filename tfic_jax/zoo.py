@@ -206,7 +206,10 @@ def frozen_provenance(config: Mapping[str, Any]) -> list[str]:
   A frozen model given as a training workdir is recorded as its latest checkpoint step.
   """
   lines = []
-  for role, name in sorted(dict(config.get("frozen") or {}).items()):
+  # A role may name several models, comma-separated (stage 2 with several judges).
+  entries = [(role, part.strip()) for role, names in sorted(dict(config.get("frozen") or {}).items())
+             for part in str(names or "").split(",")]
+  for role, name in entries:
     if not name:
       continue
     try:

@@ -101,6 +101,10 @@ def test_export_card_records_the_frozen_models_checksum(tmp_path):
   # A frozen model given as a workdir is recorded by its checkpoint step.
   assert zoo.frozen_provenance({"frozen": {"reader": str(workdir), "none": ""}}) == [
       f"- frozen `reader`: `{workdir}`, workdir checkpoint step 2"]
+  # Several judges in one role (stage 2 with several judges): one line each.
+  assert zoo.frozen_provenance({"frozen": {"ocr": f"{workdir}, {model_dir}"}}) == [
+      f"- frozen `ocr`: `{workdir}`, workdir checkpoint step 2",
+      f"- frozen `ocr`: `{model_dir}`, variables.msgpack sha256 `{reader_sha}`"]
 
 
 def test_missing_frozen_model_is_named_in_the_card_and_refused_by_model_identity(tmp_path):
