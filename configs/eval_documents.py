@@ -48,7 +48,7 @@ def get_config():
   config.documents.max_dpi = 0.0  # Only pages rendered at ≤ this dpi (0: any).
 
   # Learned codecs: shipped names, model directories or workdirs.
-  config.mse_codecs = shipped("mse")
+  config.mse_codecs = shipped("mse") + shipped("doc")  # Stage 1: lines, and pages + lines.
   config.tfic_codecs = shipped("tfic")
 
   # Classical codecs (tfic_jax/eval/classical.py), each at every downscale and quality.

@@ -13,7 +13,7 @@ r"""The main job (`make demo`): text images coded to real files, decoded and rea
 4. Part B in one line: a rendered book page degraded as in the paper (downsample + JPEG q=1),
    its patches read clean and degraded.
 
-   The shipped learned codecs (models/codec_mse_q*, models/codec_tfic_q*) code the same images
+   The shipped learned codecs (models/codec_{mse,mse_low,tfic,doc}_q*) code the same images
    into .tfic files, decoded from disk and read alike.
 5. One document page (`--document`, on by default): a page of the first installed PDF manual
    (`data.pdfs`, rendered at the dpi that fits `--document_size`, its text layer as the
@@ -186,7 +186,7 @@ def part_a(readers: Readers, out_dir: pathlib.Path) -> list[Row]:
       log(f"  {codec:9s} ≤{target:g} bpp: {real_bpp:.4f} bpp, {psnr:.2f} dB "
           f"({time.perf_counter() - start:.1f} s)")
   from tfic_jax.codec import api  # pylint: disable=g-import-not-at-top
-  for kind in api.KINDS:  # mse (stage 1), mse_low (MSE at TFIC's rates), tfic (stage 2)
+  for kind in api.KINDS:  # mse (stage 1), mse_low (MSE at TFIC's rates), tfic (stage 2), doc
     start = time.perf_counter()
     for name, decoded, real_bpp in learned_to_files(images, kind, out_dir):
       psnr = float(np.mean([min(metrics.psnr(a, b), 99.0) for a, b in zip(images, decoded)]))
@@ -223,7 +223,7 @@ DOCUMENT_DOWNSCALES = (1, 2)
 # (7 would reach it exactly, at two more AVIF encodes of ~7 s each on a 1024×768 page).
 DOCUMENT_BISECT_STEPS = 5
 DOCUMENT_CROP = (320, 480)  # The region of the page the picture shows (height, width).
-LEARNED_GROUPS = {"MSE": ("mse_low", "mse"), "TFIC": ("tfic",)}  # Shipped kinds per group.
+LEARNED_GROUPS = {"MSE": ("mse_low", "mse", "doc"), "TFIC": ("tfic",)}  # Shipped kinds per group.
 
 
 @dataclasses.dataclass
