@@ -94,3 +94,10 @@ def test_family_names_lose_their_weight_words():
   assert strip('', 'Open Sans Condensed Light') == 'Open Sans Condensed'
   assert strip('', 'Go Medium') == 'Go' and strip('', 'Roboto Black Italic') == 'Roboto'
   assert strip('', 'TeX Gyre Heros Cn') == 'TeX Gyre Heros Cn'
+
+
+def test_no_system_fonts_is_one_clear_error(monkeypatch):
+  from tfic_jax import errors  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(trdg_compat, 'system_fonts', lambda: ())
+  with pytest.raises(errors.DatasetError, match='install_system_deps'):
+    trdg_compat.system_font_split.__wrapped__('seen')

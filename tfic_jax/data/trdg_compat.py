@@ -26,6 +26,8 @@ from PIL import Image
 from PIL import ImageDraw
 from PIL import ImageFont
 
+from tfic_jax import errors
+
 # Fonts whose lowercase glyphs are capitals or small capitals. Found by rendering
 # "abdeghnqrt" against "ABDEGHNQRT" (see `lowercase_capital_similarity`) and by eye:
 # AmaticSC-Regular is small caps, AllerDisplay and Amatic-Bold are unicase.
@@ -136,8 +138,8 @@ def system_font_split(split: str) -> tuple[str, ...]:
     raise ValueError(f'font split must be one of {FONT_SPLITS}, got {split!r}')
   faces = system_fonts()
   if not faces:
-    raise ValueError('no usable system fonts: install them with scripts/install_system_deps.sh '
-                     '(fontconfig and the Debian font packages)')
+    raise errors.DatasetError('no usable system fonts (fc-list lists none that draws Latin text):'
+                              ' install them with scripts/install_system_deps.sh')
   families = sorted({family for _, family in faces})
   order = np.random.default_rng(FONT_SPLIT_SEED).permutation(len(families))
   heldout = {families[i] for i in order[:max(1, round(HELDOUT_FRACTION * len(families)))]}
