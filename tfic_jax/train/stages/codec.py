@@ -40,9 +40,8 @@ class CodecStage(stage_lib.Stage):
     self.model = api.build(config)
     self.lmbda = float(config.loss.lmbda)
     self.gamma = float(config.loss.get("gamma", 0.0))
-    self.judges = []
-    if self.gamma > 0:
-      self.judges = [ocr_api.build(zoo.load_config(path)) for path in self._judge_paths()]
+    self.judge_paths = self._judge_paths() if self.gamma > 0 else []
+    self.judges = [ocr_api.build(zoo.load_config(path)) for path in self.judge_paths]
     self.judge = self.judges[0] if self.judges else None  # Evaluation reads with the first.
     try:
       self.eot = eot.from_config(config.loss.get("eot"))
@@ -115,7 +114,7 @@ class CodecStage(stage_lib.Stage):
 
   def load_frozen(self):
     return {"ocr" + self._suffix(index): zoo.load_variables(path)
-            for index, path in enumerate(self._judge_paths() if self.judges else [])}
+            for index, path in enumerate(self.judge_paths)}
 
   def _ocr_terms(self, frozen, batch, x_hat, rng, train: bool):
     """The mean OCR loss of the judges on x̂ clipped to [0, 1] (randomly transformed first
